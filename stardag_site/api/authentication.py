@@ -1,0 +1,178 @@
+"""The three credentials of contract §3 as DRF authentication classes.
+
+Every class stores a ``Principal`` in ``request.auth``; ``request.user`` is the person behind the
+credential (``AnonymousUser`` for an API key). Classes raise ``Unauthenticated`` themselves
+(with the WWW-Authenticate header the contract asks for) instead of returning ``None``, because
+every endpoint that uses them requires a credential.
+
+* ``SdkAuthentication``: SDK endpoints (§3.5): ``X-API-Key`` decides when present; otherwise an
+  internal token plus ``?environment_id=`` (UUID or slug in the token's workspace).
+* ``InternalTokenAuthentication``: workspace endpoints; only our own RS256 tokens.
+* ``UserTokenAuthentication``: ``/ui/me``, workspace creation, invite answers: our token first,
+  then the identity provider's token (which provisions the user on first contact, §3.4).
+* ``OidcTokenAuthentication``: ``/auth/exchange``: only the identity provider's token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from accounts.models import User
+from accounts.oidc import OidcTokenError, verify_oidc_token
+from accounts.tokens import TokenError, decode_access_token, looks_like_internal_token
+from stardag_site.api.errors import BadRequest, Forbidden, NotFound, Unauthenticated
+from workspaces.api_keys import api_key_authenticate
+from workspaces.models import ApiKey, Environment, WorkspaceMember
+
+SDK_CHALLENGE = 'Bearer, ApiKey realm="sdk"'
+BEARER_CHALLENGE = "Bearer"
+NOT_AUTHENTICATED_SDK = "Not authenticated. Provide an X-API-Key header or a Bearer token."
+NOT_AUTHENTICATED = "Not authenticated. Provide a Bearer token."
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, with what, and (on SDK endpoints) in which environment."""
+
+    kind: Literal["api_key", "internal", "oidc"]
+    user: User | None = None
+    environment: Environment | None = None
+    workspace_id: uuid.UUID | None = None
+    api_key: ApiKey | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; other schemes count as none."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _user_from_internal_claims(claims: dict[str, Any], challenge: str) -> User:
+    user = User.objects.filter(pk=claims["sub"], is_active=True).first()
+    if user is None:
+        raise Unauthenticated("User not found", www_authenticate=challenge)
+    return user
+
+
+def _internal_principal(token: str, challenge: str) -> Principal:
+    try:
+        claims = decode_access_token(token)
+    except TokenError as exc:
+        raise Unauthenticated(str(exc), www_authenticate=challenge) from exc
+    user = _user_from_internal_claims(claims, challenge)
+    return Principal(kind="internal", user=user, workspace_id=uuid.UUID(claims["workspace_id"]),
+                     claims=claims)
+
+
+def _oidc_principal(token: str, challenge: str = BEARER_CHALLENGE) -> Principal:
+    from accounts.services import user_from_oidc_claims
+
+    try:
+        claims = verify_oidc_token(token)
+    except OidcTokenError as exc:
+        raise Unauthenticated(str(exc), www_authenticate=challenge) from exc
+    return Principal(kind="oidc", user=user_from_oidc_claims(claims), claims=claims)
+
+
+class _Base(BaseAuthentication):
+    challenge = BEARER_CHALLENGE
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.challenge
+
+
+def resolve_environment(principal: Principal, raw_value: str | None) -> Environment:
+    """§3.5 step 2: the environment named by ``?environment_id=`` for an internal token."""
+    if raw_value is None or raw_value.strip() == "":
+        raise BadRequest("environment_id is required when using JWT authentication")
+    value = raw_value.strip()
+    environment: Environment | None = None
+    try:
+        environment = Environment.objects.select_related("workspace").filter(
+            pk=uuid.UUID(value)
+        ).first()
+    except ValueError:
+        environment = (
+            Environment.objects.select_related("workspace")
+            .filter(workspace_id=principal.workspace_id, slug=value)
+            .first()
+        )
+    if environment is None:
+        raise NotFound("Environment not found")
+    if environment.workspace_id != principal.workspace_id:
+        raise Forbidden("Environment does not belong to your workspace")
+    if not WorkspaceMember.objects.filter(
+        workspace_id=environment.workspace_id, user=principal.user
+    ).exists():
+        raise Forbidden("Not a member of this workspace")
+    return environment
+
+
+class SdkAuthentication(_Base):
+    """API key or internal token + environment; the environment scopes every query."""
+
+    challenge = SDK_CHALLENGE
+
+    def authenticate(self, request: Request) -> tuple[Any, Principal]:
+        if "HTTP_X_API_KEY" in request.META:
+            api_key = api_key_authenticate(request.META["HTTP_X_API_KEY"].strip())
+            if api_key is None:
+                raise Unauthenticated("Invalid API key", www_authenticate=self.challenge)
+            principal = Principal(kind="api_key", environment=api_key.environment,
+                                  workspace_id=api_key.environment.workspace_id, api_key=api_key)
+            return AnonymousUser(), principal
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthenticated(NOT_AUTHENTICATED_SDK, www_authenticate=self.challenge)
+        principal = _internal_principal(token, self.challenge)
+        environment = resolve_environment(principal, request.query_params.get("environment_id"))
+        principal = Principal(kind="internal", user=principal.user, environment=environment,
+                              workspace_id=principal.workspace_id, claims=principal.claims)
+        return principal.user, principal
+
+
+class InternalTokenAuthentication(_Base):
+    def authenticate(self, request: Request) -> tuple[Any, Principal]:
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthenticated(NOT_AUTHENTICATED)
+        principal = _internal_principal(token, self.challenge)
+        return principal.user, principal
+
+
+class UserTokenAuthentication(_Base):
+    """Our token if it validates as ours, else the identity provider's (§3.6)."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Principal]:
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthenticated(NOT_AUTHENTICATED)
+        if looks_like_internal_token(token):
+            try:
+                principal = _internal_principal(token, self.challenge)
+            except Unauthenticated:
+                principal = _oidc_principal(token)
+        else:
+            principal = _oidc_principal(token)
+        return principal.user, principal
+
+
+class OidcTokenAuthentication(_Base):
+    def authenticate(self, request: Request) -> tuple[Any, Principal]:
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthenticated(NOT_AUTHENTICATED)
+        if looks_like_internal_token(token):
+            raise Unauthenticated("Invalid token: an identity provider token is required")
+        principal = _oidc_principal(token)
+        return principal.user, principal

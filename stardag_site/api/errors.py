@@ -1,0 +1,83 @@
+"""Exceptions that carry the contract's error bodies (§1.4, §1.5).
+
+Views and services raise these; ``stardag_site.api.exceptions.api_exception_handler`` renders
+them. ``detail`` is passed through verbatim, so a dict stays a nested object (lock 423/429) and a
+list of validation items stays a list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+ValidationItem = dict[str, Any]
+
+
+class ContractError(APIException):
+    """An API error whose ``detail`` is rendered as-is under the ``detail`` key."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+
+    def __init__(self, detail: Any = None, *, status_code: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        self.raw_detail = self.default_detail if detail is None else detail
+        if status_code is not None:
+            self.status_code = status_code
+        self.extra_headers = headers or {}
+        super().__init__(detail=str(self.raw_detail))
+
+
+class BadRequest(ContractError):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+class Forbidden(ContractError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "You do not have permission to perform this action."
+
+
+class NotFound(ContractError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found."
+
+
+class Conflict(ContractError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+
+
+class Unauthenticated(ContractError):
+    """401; ``www_authenticate`` becomes the WWW-Authenticate header (required on 401s)."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Not authenticated."
+
+    def __init__(self, detail: Any = None, *, www_authenticate: str = "Bearer") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": www_authenticate})
+
+
+class RequestValidationError(ContractError):
+    """422 with a list of ``{type, loc, msg, input}`` items."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, items: list[ValidationItem]) -> None:
+        super().__init__(items)
+
+
+def validation_item(
+    loc: list[str | int], msg: str, type_: str = "value_error", input_: Any = None,
+    *, with_input: bool = True,
+) -> ValidationItem:
+    item: ValidationItem = {"type": type_, "loc": loc, "msg": msg}
+    if with_input:
+        item["input"] = input_
+    return item
+
+
+def invalid(location: str, name: str, msg: str, type_: str, input_: Any) -> RequestValidationError:
+    """Shortcut for a single-problem 422."""
+    return RequestValidationError([validation_item([location, name], msg, type_, input_)])

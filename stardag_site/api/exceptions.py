@@ -1,0 +1,144 @@
+"""The one place that turns exceptions into the contract's error bodies (§1.4-1.5).
+
+* ``ContractError`` subclasses: ``detail`` rendered verbatim (string, object or list).
+* DRF ``ValidationError`` (serializer field maps): converted to a 422 list of
+  ``{type, loc, msg, input}`` items with ``loc`` starting at ``"body"``.
+* Other DRF errors: their status with ``{"detail": "<sentence>"}``; 401s keep the
+  ``WWW-Authenticate`` header.
+* Django ``Http404``/``PermissionDenied``: 404/403 JSON.
+* Anything else: logged, 500 ``{"detail": "Internal Server Error"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from stardag_site.api.errors import ContractError, ValidationItem
+
+logger = logging.getLogger("stardag_site.api")
+
+# DRF error codes → the contract's pydantic-style type names.
+_TYPE_BY_CODE = {
+    "required": "missing",
+    "null": "missing",
+    "blank": "string_too_short",
+    "min_length": "string_too_short",
+    "max_length": "string_too_long",
+    "invalid": "value_error",
+    "not_a_dict": "dict_type",
+    "not_a_list": "list_type",
+    "empty": "too_short",
+    "min_value": "greater_than_equal",
+    "max_value": "less_than_equal",
+    "max_string_length": "int_parsing",
+    "invalid_choice": "enum",
+    "does_not_exist": "value_error",
+    "incorrect_type": "value_error",
+    "date": "datetime_parsing",
+    "make_aware": "datetime_parsing",
+}
+_MSG_BY_CODE = {"required": "Field required", "null": "Field required"}
+
+
+def _type_for(code: str | None, field_msg: str) -> str:
+    if code == "invalid":
+        lowered = field_msg.lower()
+        if "integer" in lowered:
+            return "int_parsing"
+        if "boolean" in lowered:
+            return "bool_parsing"
+        if "uuid" in lowered:
+            return "uuid_parsing"
+        if "string" in lowered:
+            return "string_type"
+        if "datetime" in lowered:
+            return "datetime_parsing"
+        if "json" in lowered or "dictionary" in lowered or "object" in lowered:
+            return "dict_type"
+        if "list" in lowered:
+            return "list_type"
+    return _TYPE_BY_CODE.get(code or "", "value_error")
+
+
+def _lookup_input(data: Any, path: list[str | int]) -> Any:
+    current = data
+    for part in path:
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
+        if in_dict or in_list:
+            current = current[part]
+        else:
+            return current if isinstance(current, dict) else None
+    return current
+
+
+def flatten_drf_errors(detail: Any, *, location: str = "body", data: Any = None,
+                       prefix: list[str | int] | None = None) -> list[ValidationItem]:
+    """Turn DRF's nested ``{field: [ErrorDetail]}`` structure into contract items."""
+    prefix = prefix or []
+    items: list[ValidationItem] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = prefix if key in ("non_field_errors", "detail") else [*prefix, key]
+            items.extend(flatten_drf_errors(value, location=location, data=data, prefix=path))
+    elif isinstance(detail, list):
+        if detail and all(isinstance(d, (dict, list)) for d in detail):
+            for index, value in enumerate(detail):
+                if value:
+                    items.extend(flatten_drf_errors(value, location=location, data=data,
+                                                    prefix=[*prefix, index]))
+        else:
+            for error in detail:
+                items.extend(flatten_drf_errors(error, location=location, data=data,
+                                                prefix=prefix))
+    else:
+        code = getattr(detail, "code", None)
+        msg = _MSG_BY_CODE.get(code or "", str(detail))
+        items.append({
+            "type": _type_for(code, str(detail)),
+            "loc": [location, *prefix],
+            "msg": msg,
+            "input": _lookup_input(data, prefix) if data is not None else None,
+        })
+    return items
+
+
+def _response(detail: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    response = Response({"detail": detail}, status=status_code)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF EXCEPTION_HANDLER: every API error body comes from here."""
+    set_rollback()
+    if isinstance(exc, ContractError):
+        return _response(exc.raw_detail, exc.status_code, exc.extra_headers)
+    if isinstance(exc, exceptions.ValidationError):
+        request = context.get("request")
+        data = getattr(request, "data", None) if request is not None else None
+        items = flatten_drf_errors(exc.detail, data=data)
+        return _response(items, status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if isinstance(exc, Http404):
+        return _response("Not found.", status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        return _response("You do not have permission to perform this action.",
+                         status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, exceptions.APIException):
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return _response(detail, exc.status_code, headers)
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    return _response("Internal Server Error", status.HTTP_500_INTERNAL_SERVER_ERROR)

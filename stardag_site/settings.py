@@ -1,0 +1,247 @@
+"""Settings for stardag-site, read from environment variables only (see README, "Configuration").
+
+Two modes:
+
+* ``DEBUG=1`` (development): a missing ``SECRET_KEY`` or ``JWT_PRIVATE_KEY`` is generated once and
+  persisted under ``DATA_DIR`` so that every gunicorn worker and every restart shares it.
+* ``DEBUG=0`` (the default, production): both must be configured; the server refuses to start
+  without them, because a per-process signing key makes tokens minted by one worker fail on the
+  next one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from stardag_site.env import env_bool, env_int, env_list, env_secret, env_str
+from stardag_site.keys import load_or_create_dev_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data")))
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_secret("SECRET_KEY") or ""
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+    SECRET_KEY = load_or_create_dev_secret(DATA_DIR / "secret-key.txt", kind="secret")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+# --- Identity: internal access tokens (RS256) ------------------------------------------------
+JWT_PRIVATE_KEY = env_secret("JWT_PRIVATE_KEY") or ""
+if not JWT_PRIVATE_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "JWT_PRIVATE_KEY (or JWT_PRIVATE_KEY_FILE) is required when DEBUG is off: every "
+            "server process must sign access tokens with the same key."
+        )
+    JWT_PRIVATE_KEY = load_or_create_dev_secret(DATA_DIR / "jwt-private-key.pem", kind="rsa")
+# PEM public keys of retired signing keys whose tokens are still accepted (rotation).
+JWT_ADDITIONAL_PUBLIC_KEYS = env_secret("JWT_ADDITIONAL_PUBLIC_KEYS") or ""
+JWT_KEY_ID = env_str("JWT_KEY_ID") or None
+JWT_ISSUER = env_str("JWT_ISSUER", "stardag-api")
+JWT_AUDIENCE = env_str("JWT_AUDIENCE", "stardag")
+JWT_ACCESS_TOKEN_TTL_MINUTES = env_int("JWT_ACCESS_TOKEN_TTL_MINUTES", 60)
+if JWT_ACCESS_TOKEN_TTL_MINUTES < 1:
+    raise ImproperlyConfigured("JWT_ACCESS_TOKEN_TTL_MINUTES must be at least 1.")
+
+# --- Identity: the external OIDC provider ------------------------------------------------------
+OIDC_ISSUER_URL = (env_str("OIDC_ISSUER_URL") or "").rstrip("/")
+OIDC_EXTERNAL_ISSUER_URL = (env_str("OIDC_EXTERNAL_ISSUER_URL") or "").rstrip("/")
+OIDC_AUDIENCE = env_list("OIDC_AUDIENCE", ["stardag-ui", "stardag-sdk"])
+OIDC_JWKS_URL = env_str("OIDC_JWKS_URL") or (
+    f"{OIDC_ISSUER_URL}/protocol/openid-connect/certs" if OIDC_ISSUER_URL else ""
+)
+OIDC_JWKS_CACHE_TTL = env_int("OIDC_JWKS_CACHE_TTL", 300)
+OIDC_JWKS_TIMEOUT = env_int("OIDC_JWKS_TIMEOUT", 5)
+OIDC_SDK_CLIENT_ID = env_str("OIDC_SDK_CLIENT_ID", "stardag-sdk")
+
+# Admin single sign-on through mozilla-django-oidc (optional; needs a confidential client).
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID") or ""
+OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET") or ""
+OIDC_ADMIN_SSO_ENABLED = bool(OIDC_ISSUER_URL and OIDC_RP_CLIENT_ID)
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_OP_JWKS_ENDPOINT = OIDC_JWKS_URL
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT") or (
+    f"{OIDC_EXTERNAL_ISSUER_URL or OIDC_ISSUER_URL}/protocol/openid-connect/auth"
+)
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT") or (
+    f"{OIDC_ISSUER_URL}/protocol/openid-connect/token"
+)
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT") or (
+    f"{OIDC_ISSUER_URL}/protocol/openid-connect/userinfo"
+)
+LOGIN_REDIRECT_URL = "/admin/"
+LOGOUT_REDIRECT_URL = "/admin/"
+
+# --- Applications ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "mozilla_django_oidc",
+    "accounts",
+    "workspaces",
+    "builds",
+    "tasks",
+    "locks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "stardag_site.urls"
+WSGI_APPLICATION = "stardag_site.wsgi.application"
+APPEND_SLASH = False  # the SDK never sends a trailing slash; a redirect would turn POSTs into GETs
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "stardag_site.context_processors.sso",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'stardag.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the single writer; IMMEDIATE transactions take the write lock
+    # up front, which serialises lock acquisition and registration across gunicorn workers.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if OIDC_ADMIN_SSO_ENABLED:
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.AdminOIDCBackend")
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env_str(
+            "STATICFILES_STORAGE",
+            "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+
+# --- HTTP security ------------------------------------------------------------------------------
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Cookies follow the TLS setting: a plain-HTTP deployment could not sign in to the admin otherwise.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL_REDIRECT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
+SECURE_REDIRECT_EXEMPT = [r"^health$"]  # load-balancer probes speak plain HTTP
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+CORS_ALLOWED_ORIGINS = env_list("CORS_ORIGINS")
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "origin",
+    "user-agent",
+    "x-api-key",
+    "x-csrftoken",
+    "x-requested-with",
+)
+
+# --- REST framework -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": ["stardag_site.api.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "stardag_site.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Stardag API",
+    "DESCRIPTION": "Self-hosted Stardag registry: builds, tasks, events, assets, locks, "
+    "workspaces, environments and API keys.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- Operations ---------------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

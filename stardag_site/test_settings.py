@@ -1,0 +1,24 @@
+"""Settings for the test suite: production settings with test-only secrets filled in.
+
+Only values the environment does not set are defaulted, so ``DATABASE_URL`` still chooses
+between SQLite (default) and PostgreSQL.
+"""
+
+import os
+
+from stardag_site.keys import generate_rsa_private_key_pem
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault(
+    "STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+if not os.environ.get("JWT_PRIVATE_KEY"):
+    os.environ["JWT_PRIVATE_KEY"] = generate_rsa_private_key_pem()
+os.environ.setdefault("OIDC_ISSUER_URL", "http://idp.test/realms/stardag")
+
+from stardag_site.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+WHITENOISE_AUTOREFRESH = True  # serve from finders; no collectstatic needed in tests

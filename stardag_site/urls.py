@@ -1,0 +1,33 @@
+"""Root URL configuration.
+
+No trailing slashes (the SDK never sends one) and no redirects; each app's ``urls.py`` uses
+``re_path(r"...$")`` patterns that accept an optional trailing slash. Workspace routes are served
+under both ``/api/v1/ui/`` (what the SDK calls) and ``/api/v1/`` (the product doc's spelling).
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from stardag_site import views
+
+urlpatterns = [
+    re_path(r"^health/?$", views.health, name="health"),
+    path("", include("accounts.urls_root")),
+    path("api/v1/", include("accounts.urls")),
+    path("api/v1/ui/", include(("workspaces.urls", "workspaces"), namespace="ui-workspaces")),
+    path("api/v1/", include(("workspaces.urls", "workspaces"), namespace="workspaces")),
+    path("api/v1/", include("builds.urls")),
+    path("api/v1/", include("tasks.urls")),
+    path("api/v1/", include("locks.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+if settings.OIDC_ADMIN_SSO_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+handler404 = "stardag_site.views.not_found"
+handler500 = "stardag_site.views.internal_error"

@@ -1,0 +1,107 @@
+"""Shared fixtures: two tenants, an API client per credential, a local OIDC provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.oidc import jwks_cache
+from tests import factories
+from tests.oidc_provider import LocalOidcProvider
+from workspaces.models import Environment, Workspace
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres`` prove concurrency guarantees; they need PostgreSQL's row locks."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@dataclass
+class Tenant:
+    """A user who owns a workspace with one environment and an API key for it."""
+
+    user: User
+    workspace: Workspace
+    environment: Environment
+    api_key: str
+
+    def key_client(self) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=self.api_key)
+        return client
+
+    def token(self) -> str:
+        return factories.internal_token(self.user, self.workspace)
+
+    def jwt_client(self) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token()}")
+        return client
+
+
+def make_tenant(label: str) -> Tenant:
+    user = factories.make_user(f"{label}@example.com", external_id=f"{label}-sub",
+                               display_name=label.title())
+    workspace = factories.make_workspace(user, slug=f"{label}-ws", name=f"{label.title()} WS")
+    environment = workspace.environments.get()
+    return Tenant(user, workspace, environment, factories.make_api_key(environment))
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return make_tenant("alice")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    return make_tenant("bob")
+
+
+@pytest.fixture
+def client_a(tenant_a: Tenant) -> APIClient:
+    """API-key client of tenant A's environment."""
+    return tenant_a.key_client()
+
+
+@pytest.fixture
+def client_b(tenant_b: Tenant) -> APIClient:
+    return tenant_b.key_client()
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider_session() -> Iterator[LocalOidcProvider]:
+    provider = LocalOidcProvider()
+    yield provider
+    provider.close()
+
+
+@pytest.fixture
+def oidc_provider(oidc_provider_session: LocalOidcProvider, settings: object) -> LocalOidcProvider:
+    """Point the server's OIDC settings at the local provider, with a cold JWKS cache."""
+    settings.OIDC_ISSUER_URL = oidc_provider_session.issuer  # type: ignore[attr-defined]
+    settings.OIDC_EXTERNAL_ISSUER_URL = ""  # type: ignore[attr-defined]
+    settings.OIDC_JWKS_URL = oidc_provider_session.jwks_url  # type: ignore[attr-defined]
+    jwks_cache.clear()
+    yield oidc_provider_session
+    jwks_cache.clear()

@@ -1,0 +1,81 @@
+"""A real, minimal OIDC provider for tests: an RSA key, tokens signed with it, and its JWKS
+served over HTTP on 127.0.0.1 so the server's JWKS cache fetches it like any deployment would.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+class LocalOidcProvider:
+    def __init__(self) -> None:
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = f"test-{uuid.uuid4().hex[:8]}"
+        self.jwks_requests = 0
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                provider.jwks_requests += 1
+                if self.path.endswith("/certs"):
+                    body = json.dumps(provider.jwks()).encode()
+                    self.send_response(200)
+                elif self.path.endswith("/.well-known/openid-configuration"):
+                    body = json.dumps({"issuer": provider.issuer}).encode()
+                    self.send_response(200)
+                else:
+                    body = b"{}"
+                    self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        port = self.server.server_address[1]
+        self.issuer = f"http://127.0.0.1:{port}/realms/stardag"
+        self.jwks_url = f"{self.issuer}/protocol/openid-connect/certs"
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return {"keys": [jwk]}
+
+    def rotate(self) -> None:
+        """Switch to a new signing key (and key id), as an identity provider does."""
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = f"test-{uuid.uuid4().hex[:8]}"
+
+    def token(self, sub: str = "alice-sub", *, email: str | None = "alice@example.com",
+              email_verified: bool = True, name: str | None = "Alice", aud: Any = "stardag-sdk",
+              expires_in: int = 300, issuer: str | None = None, kid: str | None = None,
+              **extra: Any) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {"sub": sub, "iss": issuer or self.issuer, "iat": now,
+                                  "exp": now + expires_in, "email_verified": email_verified}
+        if email is not None:
+            claims["email"] = email
+        if name is not None:
+            claims["name"] = name
+        if aud is not None:
+            claims["aud"] = aud
+        claims.update(extra)
+        headers = {"kid": kid if kid is not None else self.kid}
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers=headers)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

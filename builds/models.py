@@ -90,6 +90,27 @@ class Build(models.Model):
         return self.name
 
 
+class BuildRootTask(models.Model):
+    """One of a build's ``root_task_ids``, as a row, so "builds with root task X" is an indexed
+    join on SQLite and PostgreSQL alike (JSON ``contains`` is PostgreSQL-only in Django).
+
+    ``Build.root_task_ids`` keeps the list verbatim (order, duplicates) for the API; this table
+    holds the distinct ids for filtering and is written once, by ``build_create``.
+    """
+
+    build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="root_tasks")
+    task_id = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["build", "task_id"], name="unique_build_root_task"),
+        ]
+        indexes = [models.Index(fields=["task_id"], name="build_root_task_id_idx")]
+
+    def __str__(self) -> str:
+        return self.task_id
+
+
 class Event(models.Model):
     """One immutable fact about a build or a task within a build."""
 

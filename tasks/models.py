@@ -60,6 +60,11 @@ class Task(models.Model):
         help_text="Build of the task's most recent event (search display context).",
     )
     asset_count = models.PositiveIntegerField(default=0)
+    last_event_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Time of the task's latest event; the next event is stamped strictly later.",
+    )
 
     objects = TaskQuerySet.as_manager()
 

@@ -1,0 +1,20 @@
+"""FilterSets for the task list endpoints (one per list, contract §4.11 and §4.12)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from tasks.models import Task
+
+
+class TaskListFilterSet(django_filters.FilterSet):
+    """``GET /api/v1/tasks``: exact name and namespace; an empty value means no filter
+    (django-filter skips empty values), so ``?task_namespace=`` lists every namespace.
+    """
+
+    task_name = django_filters.CharFilter(field_name="task_name", lookup_expr="exact")
+    task_namespace = django_filters.CharFilter(field_name="task_namespace", lookup_expr="exact")
+
+    class Meta:
+        model = Task
+        fields = ["task_name", "task_namespace"]

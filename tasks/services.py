@@ -1,0 +1,192 @@
+"""Task services: race-safe registration, lifecycle events with the materialised global status
+(§5.3), per-build status (§5.2) and asset upserts.
+
+Concurrency design (PostgreSQL; SQLite serialises writers with IMMEDIATE transactions):
+
+* Registration inserts with ``ON CONFLICT DO NOTHING`` and re-reads the row. A concurrent
+  inserter of the same (environment, task_id) waits for the first one to commit, inserts
+  nothing, and reads the committed row, so exactly one registration sees its own row
+  (``task_pending``) and every other one appends ``task_referenced``. No duplicate-key error
+  can escape.
+* Every task event is appended while holding ``SELECT ... FOR NO KEY UPDATE`` on the task row
+  and is stamped after the lock is taken (strictly after the task's previous event), so events
+  of one task are folded into the stored columns in exactly their ``(created_at, id)`` order.
+  ``NO KEY`` keeps the lock compatible with the foreign-key checks of other transactions that
+  insert events or edges pointing at the same task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from builds.models import Build, Event
+from builds.services import next_event_time
+from stardag_site.ids import uuid7
+from tasks.models import Task, TaskAsset, TaskDependency
+from tasks.status import TASK_EVENT_TYPES, TaskState, task_build_status, task_fold_step
+
+STATUS_FIELDS = (
+    "status", "started_at", "completed_at", "error_message", "waiting_for_lock",
+    "status_build_id", "last_build_id", "last_event_at",
+)
+
+
+def task_insert_or_ignore(*, environment_id: Any, payload: dict[str, Any]) -> tuple[Task, bool]:
+    """The task row for ``payload["task_id"]`` in the environment, and whether this call
+    created it. An existing row is never modified (tasks are immutable after creation).
+    """
+    lookup = {"environment_id": environment_id, "task_id": payload["task_id"]}
+    existing = Task.objects.filter(**lookup).first()
+    if existing is not None:
+        return existing, False
+    candidate = Task(
+        id=uuid7(),
+        task_namespace=payload.get("task_namespace") or "",
+        task_name=payload["task_name"],
+        task_data=payload.get("task_data") or {},
+        version=payload.get("version"),
+        output_uri=payload.get("output_uri"),
+        **lookup,
+    )
+    Task.objects.bulk_create([candidate], ignore_conflicts=True)
+    task = Task.objects.get(**lookup)
+    return task, task.pk == candidate.pk
+
+
+def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None:
+    """Insert-or-ignore an edge (dependency → task) for every id naming a task of the same
+    environment; unknown ids (and the task's own id) are ignored silently.
+    """
+    wanted = {str(value) for value in dependency_task_ids} - {task.task_id}
+    if not wanted:
+        return
+    dependency_pks = Task.objects.filter(
+        environment_id=task.environment_id, task_id__in=wanted
+    ).values_list("pk", flat=True)
+    TaskDependency.objects.bulk_create(
+        [TaskDependency(dependency_id=pk, dependent_id=task.pk) for pk in dependency_pks],
+        ignore_conflicts=True,
+    )
+
+
+def task_register(*, build: Build, payload: dict[str, Any]) -> Task:
+    """Register a task in a build (§4.10.1): create it and append ``task_pending`` if it is new
+    in the environment, else append ``task_referenced``; then ensure its dependency edges.
+
+    ``payload`` holds the validated request fields (task_id, task_name, task_namespace,
+    task_data, version, output_uri, dependency_task_ids). Safe to repeat and to run
+    concurrently from many builds; returns the stored row.
+    """
+    with transaction.atomic():
+        task, created = task_insert_or_ignore(environment_id=build.environment_id,
+                                              payload=payload)
+        task_event_record(build=build, task=task,
+                          event_type="task_pending" if created else "task_referenced")
+        task_edges_ensure(task=task, dependency_task_ids=payload.get("dependency_task_ids") or ())
+    return task
+
+
+def task_create_outside_build(*, environment_id: Any, payload: dict[str, Any]) -> Task:
+    """Legacy ``POST /tasks`` (§9): insert-or-ignore the task and its edges, no event."""
+    with transaction.atomic():
+        task, _ = task_insert_or_ignore(environment_id=environment_id, payload=payload)
+        task_edges_ensure(task=task, dependency_task_ids=payload.get("dependency_task_ids") or ())
+    return task
+
+
+def task_event_record(
+    *,
+    build: Build,
+    task: Task,
+    event_type: str,
+    error_message: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Event:
+    """Append a task event in ``build`` and fold it into the task's stored global status.
+
+    The event insert and the status update share one transaction and the task row lock, so
+    ``status``, ``started_at``, ``completed_at``, ``error_message``, ``waiting_for_lock``,
+    ``status_build`` and ``last_build`` always equal the §5.3 fold over the task's events.
+    No state machine: any event is accepted at any time. ``task`` is updated in place.
+    """
+    if event_type not in TASK_EVENT_TYPES:
+        raise ValueError(f"{event_type!r} is not a task event type")
+    if task.environment_id != build.environment_id:
+        raise ValueError("task and build belong to different environments")
+    with transaction.atomic():
+        locked = Task.objects.select_for_update(no_key=True).get(pk=task.pk)
+        event = Event.objects.create(
+            id=uuid7(),
+            build_id=build.pk,
+            task_id=locked.pk,
+            event_type=event_type,
+            created_at=next_event_time(locked.last_event_at),
+            error_message=error_message,
+            event_metadata=metadata,
+        )
+        state = task_fold_step(
+            TaskState(locked.status, locked.started_at, locked.completed_at,
+                      locked.error_message, locked.status_build_id, locked.waiting_for_lock),
+            event,
+        )
+        values = {
+            "status": state.status,
+            "started_at": state.started_at,
+            "completed_at": state.completed_at,
+            "error_message": state.error_message,
+            "waiting_for_lock": state.waiting_for_lock,
+            "status_build_id": state.status_build_id,
+            "last_build_id": build.pk,
+            "last_event_at": event.created_at,
+        }
+        Task.objects.filter(pk=locked.pk).update(**values)
+    for field, value in values.items():
+        setattr(task, field, value)
+    return event
+
+
+def task_build_status_get(*, build: Build, task: Task) -> str:
+    """Per-build status (§5.2) of ``task`` in ``build``: one query over that pair's events."""
+    event_types = (
+        Event.objects.filter(build=build, task=task)
+        .order_by("created_at", "id")
+        .values_list("event_type", flat=True)
+    )
+    return task_build_status(event_types)
+
+
+def task_assets_upsert(*, task: Task, items: Sequence[dict[str, Any]]) -> list[TaskAsset]:
+    """Upsert assets by (task, type, name) in one transaction (§4.10.3) and refresh
+    ``asset_count``. Existing assets keep id and created_at; a repeated (type, name) in one
+    request ends with the last body. Returns one asset per item, in request order.
+    """
+    with transaction.atomic():
+        Task.objects.select_for_update(no_key=True).filter(pk=task.pk).first()
+        keys = [(item["type"], item["name"]) for item in items]
+        existing: dict[tuple[str, str], TaskAsset] = {}
+        if keys:
+            names = {name for _, name in keys}
+            for asset in TaskAsset.objects.filter(task=task, name__in=names):
+                existing[(asset.asset_type, asset.name)] = asset
+        to_create: dict[tuple[str, str], TaskAsset] = {}
+        to_update: dict[tuple[str, str], TaskAsset] = {}
+        for item, key in zip(items, keys, strict=True):
+            if key in existing:
+                existing[key].body = item["body"]
+                to_update[key] = existing[key]
+            elif key in to_create:
+                to_create[key].body = item["body"]
+            else:
+                to_create[key] = TaskAsset(id=uuid7(), task=task,
+                                           environment_id=task.environment_id,
+                                           asset_type=key[0], name=key[1], body=item["body"])
+        TaskAsset.objects.bulk_create(list(to_create.values()))
+        TaskAsset.objects.bulk_update(list(to_update.values()), ["body"])
+        count = TaskAsset.objects.filter(task=task).count()
+        Task.objects.filter(pk=task.pk).update(asset_count=count)
+    task.asset_count = count
+    by_key = {**existing, **to_create}
+    return [by_key[key] for key in keys]

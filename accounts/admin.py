@@ -1,1 +1,67 @@
-from django.contrib import admin  # noqa: F401
+"""Operators' console for people: API users (from the identity provider) and staff."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from accounts.models import User
+from workspaces.models import WorkspaceMember
+
+
+class UserCreateForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "display_name")
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class MembershipInline(admin.TabularInline):
+    model = WorkspaceMember
+    fk_name = "user"
+    extra = 0
+    fields = ["workspace", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["workspace"]
+    verbose_name = "workspace membership"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreateForm
+    ordering = ["-created_at"]
+    list_display = ["email", "display_name", "external_id", "workspace_count", "is_staff",
+                    "is_active", "created_at", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    search_fields = ["email", "display_name", "external_id", "=id"]
+    readonly_fields = ["id", "created_at", "last_login"]
+    inlines = [MembershipInline]
+    fieldsets = (
+        (None, {"fields": ("id", "email", "display_name", "external_id", "password")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                                    "user_permissions")}),
+        ("Dates", {"fields": ("created_at", "last_login")}),
+    )
+    add_fieldsets = (
+        (None, {
+            "classes": ("wide",),
+            "fields": ("email", "display_name", "password1", "password2"),
+        }),
+    )
+    filter_horizontal = ("groups", "user_permissions")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(workspace_total=Count("memberships"))
+
+    @admin.display(description="workspaces", ordering="workspace_total")
+    def workspace_count(self, user: User) -> int:
+        return user.workspace_total  # type: ignore[attr-defined]

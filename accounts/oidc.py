@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 from django.conf import settings
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 
 class OidcTokenError(Exception):
@@ -115,3 +116,34 @@ def verify_oidc_token(token: str) -> dict[str, Any]:
                 f"Invalid audience: expected one of {', '.join(settings.OIDC_AUDIENCE)}"
             )
     return claims
+
+
+class AdminOIDCBackend(OIDCAuthenticationBackend):
+    """"Sign in with SSO" for the admin (mozilla-django-oidc's code flow).
+
+    Unlike the library's default it matches people by the token's ``sub`` (our
+    ``external_id``), never by e-mail, lets only active staff users in, and never creates a
+    user: operators are promoted in the admin, API users appear through the API (§3.4).
+    """
+
+    def verify_claims(self, claims: dict[str, Any]) -> bool:
+        return bool(claims.get("sub"))
+
+    def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
+        from accounts.models import User
+
+        sub = claims.get("sub")
+        if not sub:
+            return User.objects.none()
+        return User.objects.filter(external_id=sub, is_staff=True, is_active=True)
+
+    def create_user(self, claims: dict[str, Any]) -> None:
+        return None
+
+    def get_or_create_user(self, access_token: str, id_token: str,
+                           payload: dict[str, Any]) -> Any:
+        claims = {**self.get_userinfo(access_token, id_token, payload)}
+        claims.setdefault("sub", payload.get("sub"))
+        if claims.get("sub") != payload.get("sub"):
+            return None  # userinfo must describe the person the ID token is about
+        return self.filter_users_by_claims(claims).first()

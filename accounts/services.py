@@ -1,11 +1,123 @@
-"""User provisioning from identity-provider tokens (contract §3.4)."""
+"""User provisioning from identity-provider tokens (contract §3.4).
+
+``user_from_oidc_claims`` runs on every OIDC-authenticated request, so the common case (a known
+``sub`` whose profile did not change) is one indexed SELECT and no write.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+
 from accounts.models import User
+from stardag_site.api.errors import BadRequest, Conflict
+from workspaces.services import workspace_create_personal
+
+# A concurrent first contact makes our INSERT fail; we then re-read the winner's row. More
+# than a couple of rounds would mean something else is wrong, and then we let the error out.
+PROVISIONING_ATTEMPTS = 3
+
+
+def _clean(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _token_display_name(claims: dict[str, Any]) -> str | None:
+    """The name the token states: ``name``, else given + family name, else username."""
+    name = _clean(claims.get("name"))
+    if name:
+        return name
+    full = " ".join(p for p in (_clean(claims.get("given_name")),
+                                _clean(claims.get("family_name"))) if p)
+    return full or _clean(claims.get("preferred_username"))
+
+
+def display_name_from_claims(claims: dict[str, Any]) -> str:
+    """§3.4 fallback chain: name; given + family; preferred_username; e-mail local part; sub."""
+    email = _clean(claims.get("email"))
+    return (
+        _token_display_name(claims)
+        or (email.split("@", 1)[0] if email else None)
+        or str(claims["sub"])
+    )
+
+
+def _email_verified(claims: dict[str, Any]) -> bool:
+    value = claims.get("email_verified")
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _refresh_profile(user: User, claims: dict[str, Any]) -> User:
+    """Copy non-empty, changed profile values from the token; never steal another user's
+    e-mail address."""
+    changes: dict[str, Any] = {}
+    email = _clean(claims.get("email"))
+    if email and email != user.email and not (
+        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+    ):
+        changes["email"] = email
+    name = _token_display_name(claims)
+    if name and name != user.display_name:
+        changes["display_name"] = name
+    if changes:
+        try:
+            with transaction.atomic():
+                User.objects.filter(pk=user.pk).update(**changes)
+        except IntegrityError:  # the address was taken concurrently: keep the old one
+            changes.pop("email", None)
+            if changes:
+                User.objects.filter(pk=user.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(user, field, value)
+    return user
+
+
+def _create_user_with_workspace(*, sub: str, email: str, claims: dict[str, Any]) -> User:
+    with transaction.atomic():
+        user = User.objects.create(
+            external_id=sub, email=email, display_name=display_name_from_claims(claims),
+            password=make_password(None),  # API users never sign in with a password
+        )
+        workspace_create_personal(user=user)
+    return user
 
 
 def user_from_oidc_claims(claims: dict[str, Any]) -> User:
-    raise NotImplementedError
+    """The user behind a verified OIDC token, created on first contact.
+
+    1. Known ``sub`` → that user, profile refreshed.
+    2. Unknown ``sub`` but a *verified* e-mail of an existing user → re-link that user to the
+       new ``sub`` (identity-provider change). Unverified → 409.
+    3. Otherwise create the user and their personal workspace in one transaction (400 without
+       an e-mail). A concurrent first contact that wins the race makes our INSERT fail; we
+       roll back and start over, which then finds the winner's row: never a 500.
+    """
+    sub = str(claims["sub"])
+    email = _clean(claims.get("email"))
+    for attempt in range(PROVISIONING_ATTEMPTS):
+        user = User.objects.filter(external_id=sub).first()
+        if user is not None:
+            return _refresh_profile(user, claims)
+        if email:
+            existing = User.objects.filter(email__iexact=email).first()
+            if existing is not None:
+                if not _email_verified(claims):
+                    raise Conflict("Email already registered to another identity")
+                updated = User.objects.filter(pk=existing.pk).update(external_id=sub)
+                if updated:
+                    existing.external_id = sub
+                    return _refresh_profile(existing, claims)
+                continue  # deleted concurrently: look again
+        if not email:
+            raise BadRequest("Token must contain email claim for user creation")
+        try:
+            return _create_user_with_workspace(sub=sub, email=email, claims=claims)
+        except IntegrityError:
+            if attempt == PROVISIONING_ATTEMPTS - 1:
+                raise
+    raise RuntimeError("unreachable")  # pragma: no cover

@@ -79,6 +79,7 @@ def mint_access_token(*, user_id: uuid.UUID, workspace_id: uuid.UUID) -> tuple[s
         "aud": settings.JWT_AUDIENCE,
         "iat": now,
         "exp": now + ttl,
+        "jti": uuid.uuid4().hex,  # every exchange yields a distinct token, even within a second
     }
     token = jwt.encode(claims, keys.private_key, algorithm="RS256",
                        headers={"kid": keys.kid, "typ": "JWT"})

@@ -100,7 +100,9 @@ def build_event_record(
     """
     if event_type not in BUILD_EVENT_TYPES:
         raise ValueError(f"{event_type!r} is not a build-level event type")
-    with transaction.atomic():
+    # No savepoint: inside a caller's transaction this joins it (an error aborts it anyway),
+    # which saves two round trips per event.
+    with transaction.atomic(savepoint=False):
         locked = Build.objects.select_for_update(no_key=True).get(pk=build.pk)
         # Every build-level event stamps either started_at or completed_at, so the later of the
         # two is the time of the build's latest build-level event.

@@ -1,3 +1,23 @@
-from django.urls import URLPattern
+"""Lock routes (§4.13), served under /api/v1/. No trailing slash needed, never a redirect.
 
-urlpatterns: list[URLPattern] = []
+``lock_name`` and ``task_id`` are free strings without ``/``. The completion-status route comes
+before the ``locks/<name>`` routes so it is never read as a lock name.
+"""
+
+from django.urls import re_path
+
+from locks import views
+
+urlpatterns = [
+    re_path(r"^locks/?$", views.LockListView.as_view(), name="lock-list"),
+    re_path(r"^locks/tasks/(?P<task_id>[^/]+)/completion-status/?$",
+            views.CompletionStatusView.as_view(), name="lock-completion-status"),
+    re_path(r"^locks/(?P<lock_name>[^/]+)/acquire/?$", views.LockAcquireView.as_view(),
+            name="lock-acquire"),
+    re_path(r"^locks/(?P<lock_name>[^/]+)/renew/?$", views.LockRenewView.as_view(),
+            name="lock-renew"),
+    re_path(r"^locks/(?P<lock_name>[^/]+)/release/?$", views.LockReleaseView.as_view(),
+            name="lock-release"),
+    re_path(r"^locks/(?P<lock_name>[^/]+)/?$", views.LockDetailView.as_view(),
+            name="lock-detail"),
+]

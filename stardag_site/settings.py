@@ -233,6 +233,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["stardag_site.api.schema.strip_optional_trailing_slash"],
+    "ENUM_NAME_OVERRIDES": {
+        "BuildStatusEnum": "builds.models.BuildStatus",
+        "TaskStatusEnum": "tasks.models.TaskStatus",
+    },
 }
 
 # --- Operations ---------------------------------------------------------------------------------

@@ -1,1 +1,66 @@
-from django.contrib import admin  # noqa: F401
+"""Read-only task console: global status (materialised §5.3 fold), dependencies both ways,
+assets and the latest events; search by task id, name and namespace.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from builds.admin import EventInline, ReadOnlyAdminMixin
+from tasks.models import Task, TaskAsset, TaskDependency
+
+
+class UpstreamInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TaskDependency
+    fk_name = "dependent"
+    fields = ["dependency"]
+    readonly_fields = fields
+    extra = 0
+    verbose_name = "depends on"
+    verbose_name_plural = "depends on"
+
+
+class DownstreamInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TaskDependency
+    fk_name = "dependency"
+    fields = ["dependent"]
+    readonly_fields = fields
+    extra = 0
+    verbose_name = "needed by"
+    verbose_name_plural = "needed by"
+
+
+class AssetInline(ReadOnlyAdminMixin, admin.StackedInline):
+    model = TaskAsset
+    fields = ["asset_type", "name", "body", "created_at"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["task_id", "task_name", "task_namespace", "status", "environment",
+                    "asset_count", "created_at"]
+    list_filter = ["status", "waiting_for_lock", "environment__workspace"]
+    list_select_related = ["environment__workspace"]
+    search_fields = ["=task_id", "task_name", "task_namespace"]
+    readonly_fields = ["id", "task_id", "environment", "task_namespace", "task_name",
+                       "task_data", "version", "output_uri", "created_at", "status",
+                       "started_at", "completed_at", "error_message", "waiting_for_lock",
+                       "status_build", "last_build", "asset_count", "last_event_at",
+                       "all_events"]
+    fields = readonly_fields
+    ordering = ["-created_at"]
+    inlines = [UpstreamInline, DownstreamInline, AssetInline, EventInline]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("status_build", "last_build")
+
+    @admin.display(description="event log")
+    def all_events(self, task: Task) -> str:
+        url = reverse("admin:builds_event_changelist") + f"?task__id__exact={task.pk}"
+        return format_html('<a href="{}">All events of this task</a>', url)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import QuerySet
 
 from tasks.models import Task
+from tasks.search import DEFAULT_ORDER, clause_condition, q_condition, sort_order
+from tasks.search_grammar import parse_filter
 
 
 class TaskListFilterSet(django_filters.FilterSet):
@@ -18,3 +21,40 @@ class TaskListFilterSet(django_filters.FilterSet):
     class Meta:
         model = Task
         fields = ["task_name", "task_namespace"]
+
+
+# --- Task search (contract §4.12, §7) -----------------------------------------------------------
+
+
+class TaskSearchFilterSet(django_filters.FilterSet):
+    """``GET /api/v1/tasks/search``: ``filter`` clauses, ``q`` free text and ``sort``.
+
+    Each parameter is a ``method=`` filter building ORM conditions (``tasks.search``); clauses
+    the grammar does not understand are ignored, never an error. The queryset passed in must
+    already be scoped to the caller's environment.
+    """
+
+    filter = django_filters.CharFilter(method="filter_clauses")
+    q = django_filters.CharFilter(method="filter_text")
+    sort = django_filters.CharFilter(method="filter_sort")
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
+
+    def filter_clauses(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        for clause in parse_filter(value):
+            queryset = queryset.filter(clause_condition(clause))
+        return queryset
+
+    def filter_text(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        return queryset.filter(q_condition(value))
+
+    def filter_sort(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        return queryset.order_by(*sort_order(value))
+
+    @property
+    def qs(self) -> QuerySet[Task]:
+        # Without a ``sort`` parameter the default order (§7.3) still applies.
+        queryset = super().qs
+        return queryset if queryset.query.order_by else queryset.order_by(*DEFAULT_ORDER)

@@ -1,0 +1,47 @@
+"""Bodies of the auth and user endpoints (contract §4.2-4.3)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from workspaces.serializers import StrictUUIDField, WorkspaceWithRoleOut
+
+
+class JwkOut(serializers.Serializer):
+    kty = serializers.CharField()
+    use = serializers.CharField()
+    alg = serializers.CharField()
+    kid = serializers.CharField()
+    n = serializers.CharField()
+    e = serializers.CharField()
+
+
+class JwksOut(serializers.Serializer):
+    keys = JwkOut(many=True)
+
+
+class AuthConfigOut(serializers.Serializer):
+    oidc_issuer = serializers.CharField(help_text="Issuer URL as clients see it.")
+    oidc_client_id = serializers.CharField(help_text="Public OIDC client id of the CLI.")
+
+
+class ExchangeIn(serializers.Serializer):
+    workspace_id = StrictUUIDField()
+
+
+class ExchangeOut(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Lifetime of the token in seconds.")
+
+
+class UserOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    external_id = serializers.CharField(allow_null=True)
+    email = serializers.CharField()
+    display_name = serializers.CharField(allow_null=True)
+
+
+class MeOut(serializers.Serializer):
+    user = UserOut()
+    workspaces = WorkspaceWithRoleOut(many=True)

@@ -1,0 +1,284 @@
+"""Task search latency through the HTTP API (gunicorn + PostgreSQL), issue 5 acceptance 3.
+
+    .venv/bin/python benchmarks/search_bench.py --tasks 10000 --tasks 100000 \\
+        --database-url postgres://postgres@127.0.0.1:5432/stardag_bench
+
+For each size: makes sure an environment ``bench-<N>`` holds exactly N tasks with their builds,
+events and assets (filled once with COPY, reused afterwards; ``--refill`` forces a new fill),
+starts gunicorn on 127.0.0.1 with production settings (suggestion cache off), sends a bounded
+number of sequential requests per case over one keep-alive connection with an API key, and
+writes p50/p95 per case to ``benchmarks/results/search-<N>.md``. Gunicorn is always stopped at
+the end. Traffic goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stardag_site.keys import generate_rsa_private_key_pem  # noqa: E402
+
+SERVER_ENV = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "JWT_PRIVATE_KEY": generate_rsa_private_key_pem(),
+}
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    admin_url = url[: url.rindex("/")] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')  # our own fixed CLI argument, not input
+
+
+def setup_django(url: str) -> None:
+    os.environ.update(SERVER_ENV)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.bench_settings"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def prepare_environment(size: int, refill: bool) -> tuple[object, str, dict]:
+    """The ``bench-<size>`` environment with exactly ``size`` tasks, and a fresh API key."""
+    from django.db import connection
+
+    from benchmarks.search_fill import fill
+    from tasks.models import Task
+    from tests.factories import make_user, make_workspace
+    from workspaces.api_keys import api_key_create
+    from workspaces.models import Workspace
+
+    slug = f"bench-{size}"
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        tag = secrets.token_hex(4)
+        owner = make_user(f"{slug}-{tag}@bench.local", external_id=f"{slug}-{tag}")
+        workspace = make_workspace(owner, slug=slug, name=f"Benchmark {size}")
+    environment = workspace.environments.get()
+    stats: dict = {"reused": True}
+    if refill or Task.objects.filter(environment=environment).count() != size:
+        with connection.cursor() as cursor:
+            for sql in (
+                "DELETE FROM builds_event WHERE build_id IN "
+                "(SELECT id FROM builds_build WHERE environment_id = %s)",
+                "DELETE FROM tasks_taskasset WHERE environment_id = %s",
+                "DELETE FROM tasks_taskdependency WHERE dependent_id IN "
+                "(SELECT id FROM tasks_task WHERE environment_id = %s)",
+                "UPDATE tasks_task SET last_build_id = NULL, status_build_id = NULL "
+                "WHERE environment_id = %s",
+                "DELETE FROM builds_buildroottask WHERE build_id IN "
+                "(SELECT id FROM builds_build WHERE environment_id = %s)",
+                "DELETE FROM tasks_task WHERE environment_id = %s",
+                "DELETE FROM builds_build WHERE environment_id = %s",
+            ):
+                cursor.execute(sql, [environment.pk])
+        started = time.perf_counter()
+        stats = fill(environment, size)
+        stats["fill_seconds"] = round(time.perf_counter() - started, 1)
+        stats["reused"] = False
+    with connection.cursor() as cursor:
+        for table in ("tasks_task", "builds_event", "builds_build", "tasks_taskasset"):
+            cursor.execute(f"VACUUM ANALYZE {table}")  # fixed table names
+    key = api_key_create(environment=environment, name="search benchmark").raw_key
+    return environment, key, stats
+
+
+def popular_name(environment: object) -> str:
+    from django.db.models import Count
+
+    from tasks.models import Task
+
+    row = (Task.objects.filter(environment=environment).values("task_name")
+           .annotate(n=Count("id")).order_by("-n").first())
+    return row["task_name"] if row else "TrainModel"
+
+
+def cases(name: str) -> list[tuple[str, str, dict]]:
+    search, suggest = "/api/v1/tasks/search", "/api/v1/tasks/search"
+    return [
+        ("name filter", search, {"filter": f"task_name:{name}"}),
+        ("namespace + status", search, {"filter": "task_namespace:ml.training,status:failed"}),
+        ("param equality", search, {"filter": "param.dataset:dataset_07"}),
+        ("nested param equality", search, {"filter": "param.model.kind:xgboost"}),
+        ("numeric param range", search, {"filter": "param.lr:>=:0.001,param.lr:<:0.002"}),
+        ("asset numeric range", search, {"filter": "asset.metrics.accuracy:>:0.99"}),
+        ("q text", search, {"q": "train"}),
+        ("sort created_at:desc (page 1)", search, {"sort": "created_at:desc"}),
+        ("sort created_at:asc", search, {"sort": "created_at:asc"}),
+        ("sort task_name:asc", search, {"sort": "task_name:asc"}),
+        ("sort task_name:desc", search, {"sort": "task_name:desc"}),
+        ("sort task_namespace:asc", search, {"sort": "task_namespace:asc"}),
+        ("sort task_namespace:desc", search, {"sort": "task_namespace:desc"}),
+        ("page 1,000", search, {"page": "1000"}),
+        ("page 1,000, status filter", search, {"filter": "status:completed", "page": "1000"}),
+        ("include_assets", search, {"include_assets": "metrics,report"}),
+        ("keys", f"{suggest}/keys", {}),
+        ("values task_name", f"{suggest}/values", {"key": "task_name"}),
+        ("values build_name", f"{suggest}/values", {"key": "build_name"}),
+        ("values param.model.kind", f"{suggest}/values", {"key": "param.model.kind"}),
+        ("columns", f"{suggest}/columns", {}),
+    ]
+
+
+def start_server(url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": url,
+           "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
+           "GUNICORN_ACCESS_LOG": "/dev/null"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "stardag_site/gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    for _ in range(60):  # up to ~30 s
+        time.sleep(0.5)
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            continue
+    stop_server(server)
+    raise RuntimeError("gunicorn did not become healthy")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def measure(port: int, key: str, path: str, params: dict, requests: int,
+            warmup: int) -> tuple[list[float], dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    target = f"{path}?{urlencode(params)}" if params else path
+    latencies: list[float] = []
+    body: dict = {}
+    for i in range(warmup + requests):
+        started = time.perf_counter()
+        conn.request("GET", target, headers={"X-API-Key": key})
+        response = conn.getresponse()
+        payload = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"{target}: {response.status} {payload[:300]!r}")
+        if i == 0:
+            body = json.loads(payload)
+        if i >= warmup:
+            latencies.append(elapsed)
+    conn.close()
+    return latencies, body
+
+
+def describe(body: dict) -> str:
+    if "total" in body:
+        return f"total {body['total']}, {len(body['tasks'])} rows"
+    for name in ("keys", "values"):
+        if name in body:
+            return f"{len(body[name])} {name}"
+    return f"{len(body.get('params', []))} params, {len(body.get('assets', []))} assets"
+
+
+def pg_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def run(size: int, args: argparse.Namespace) -> Path:
+    environment, key, stats = prepare_environment(size, args.refill)
+    rows = []
+    server = start_server(args.database_url, args.port)
+    try:
+        for label, path, params in cases(popular_name(environment)):
+            latencies, body = measure(args.port, key, path, params, args.requests, args.warmup)
+            rows.append((label, f"{path.removeprefix('/api/v1/tasks/search') or 'search'} "
+                         f"{urlencode(params)}".strip(), percentile(latencies, 0.5),
+                         percentile(latencies, 0.95), max(latencies), describe(body)))
+            print(f"{size:>7} {label:<32} p50 {rows[-1][2]:7.1f} ms  p95 {rows[-1][3]:7.1f} ms",
+                  flush=True)
+    finally:
+        stop_server(server)
+    out = ROOT / "benchmarks" / "results" / f"search-{size}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"# Task search latency, {size:,} tasks",
+        "",
+        f"* measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()}), PostgreSQL {pg_version()}, "
+        "gunicorn `stardag_site/gunicorn.conf.py` (DEBUG=0, suggestion cache off)",
+        f"* data: {json.dumps(stats)}",
+        f"* {args.requests} sequential requests per case after {args.warmup} warm-up requests, "
+        "one keep-alive connection, API key auth, page_size 50",
+        f"* command: `{' '.join(sys.argv)}`",
+        "",
+        "| case | request | p50 ms | p95 ms | max ms | answer |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    lines += [f"| {label} | `{request}` | {p50:.1f} | {p95:.1f} | {worst:.1f} | {answer} |"
+              for label, request, p50, p95, worst, answer in rows]
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, action="append", required=True,
+                        help="environment size; repeat for several sizes")
+    parser.add_argument("--database-url", required=True,
+                        help="PostgreSQL URL of a database used only for benchmarks")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--requests", type=int, default=60, help="measured requests per case")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--refill", action="store_true", help="refill even if the size matches")
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("the benchmark needs PostgreSQL")
+    if not 1 <= args.requests <= 1000:
+        parser.error("--requests must be within 1..1000")
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
+    for size in args.tasks:
+        print(f"wrote {run(size, args)}")
+
+
+if __name__ == "__main__":
+    main()

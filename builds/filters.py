@@ -1,0 +1,47 @@
+"""The FilterSet of ``GET /api/v1/builds`` (contract §4.10).
+
+Every filter is a database predicate on indexed columns: ``status`` is the materialised §5.1
+fold, ``root_task_id`` joins ``BuildRootTask`` (portable across SQLite and PostgreSQL, unlike
+JSON containment).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from builds.models import Build, BuildRootTask, BuildStatus
+
+
+class StatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """``status=running,failed``: one or more build statuses, comma-separated."""
+
+
+class BuildFilterSet(django_filters.FilterSet):
+    status = StatusInFilter(field_name="status", lookup_expr="in", choices=BuildStatus.choices)
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    commit_hash = django_filters.CharFilter(field_name="commit_hash", lookup_expr="exact")
+    root_task_id = django_filters.CharFilter(method="filter_root_task_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at",
+                                                      lookup_expr="lte")
+    user_id = django_filters.UUIDFilter(field_name="user_id")
+    sort = django_filters.ChoiceFilter(
+        choices=[("created_at:desc", "newest first"), ("created_at:asc", "oldest first")],
+        method="sort_by",
+    )
+
+    class Meta:
+        model = Build
+        fields = ["status", "name", "commit_hash", "root_task_id", "created_after",
+                  "created_before", "user_id", "sort"]
+
+    def filter_root_task_id(self, queryset: QuerySet[Build], name: str,
+                            value: str) -> QuerySet[Build]:
+        build_ids = BuildRootTask.objects.filter(task_id=value).values("build_id")
+        return queryset.filter(pk__in=build_ids)
+
+    def sort_by(self, queryset: QuerySet[Build], name: str, value: str) -> QuerySet[Build]:
+        if value == "created_at:asc":
+            return queryset.order_by("created_at", "id")
+        return queryset.order_by("-created_at", "-id")

@@ -1,0 +1,129 @@
+"""Wire shapes of builds and their events (contract §4.10), and the build request bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from builds.models import Build, Event
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+BUILD_NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class Timestamp(serializers.DateTimeField):
+    """UTC, microseconds, ``Z`` suffix (contract §1.3)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", TIMESTAMP_FORMAT)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+
+class TriggerUserSerializer(serializers.Serializer):
+    id = serializers.CharField(source="external_id")
+    email = serializers.EmailField()
+    display_name = serializers.CharField(allow_null=True)
+
+
+def trigger_users(builds: Iterable[Build]) -> dict[str, User]:
+    """Users named by the builds' manual-override triggers, in one query (or none)."""
+    subjects = {build.status_trigger for build in builds if build.status_trigger}
+    if not subjects:
+        return {}
+    return {user.external_id: user for user in User.objects.filter(external_id__in=subjects)}
+
+
+class BuildSerializer(serializers.ModelSerializer):
+    """Build (§4.10). Pass ``context={"trigger_users": trigger_users(builds)}`` so
+    ``status_triggered_by_user`` costs no query per build.
+    """
+
+    environment_id = serializers.UUIDField(read_only=True)
+    user_id = serializers.UUIDField(read_only=True, allow_null=True)
+    root_task_ids = serializers.ListField(child=serializers.CharField(), read_only=True)
+    created_at = Timestamp()
+    started_at = Timestamp(allow_null=True)
+    completed_at = Timestamp(allow_null=True)
+    status_triggered_by_user = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Build
+        fields = [
+            "id", "environment_id", "user_id", "name", "description", "commit_hash",
+            "root_task_ids", "created_at", "status", "started_at", "completed_at",
+            "status_triggered_by_user",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(TriggerUserSerializer(allow_null=True))
+    def get_status_triggered_by_user(self, build: Build) -> dict[str, Any] | None:
+        if not build.status_trigger:
+            return None
+        users = self.context.get("trigger_users")
+        if users is None:
+            users = trigger_users([build])
+        user = users.get(build.status_trigger)
+        return TriggerUserSerializer(user).data if user is not None else None
+
+
+def build_body(builds: list[Build] | Build) -> Any:
+    """Serialized build(s) with the trigger users fetched once for the whole list."""
+    items = builds if isinstance(builds, list) else [builds]
+    context = {"trigger_users": trigger_users(items)}
+    if isinstance(builds, list):
+        return BuildSerializer(builds, many=True, context=context).data
+    return BuildSerializer(builds, context=context).data
+
+
+class BuildListSerializer(serializers.Serializer):
+    """Page envelope of ``GET /builds`` (for the schema)."""
+
+    builds = BuildSerializer(many=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+
+
+class BuildCreateSerializer(serializers.Serializer):
+    """``POST /builds``. ``environment_id``/``user_id`` in the body are ignored by design."""
+
+    commit_hash = serializers.CharField(max_length=255, allow_null=True, allow_blank=True,
+                                        required=False, default=None, trim_whitespace=False)
+    root_task_ids = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False,
+        default=list,
+    )
+    description = serializers.CharField(allow_null=True, allow_blank=True, required=False,
+                                        default=None, trim_whitespace=False)
+
+
+class BuildUpdateSerializer(serializers.Serializer):
+    """Legacy ``PATCH /builds/{id}`` (§9): absent keys are left unchanged."""
+
+    name = serializers.RegexField(BUILD_NAME_PATTERN, max_length=64, required=False,
+                                  error_messages={"invalid": "Name must be lower-case words of "
+                                                  "letters and digits joined by '-'."})
+    description = serializers.CharField(allow_null=True, allow_blank=True, required=False,
+                                        trim_whitespace=False)
+    commit_hash = serializers.CharField(max_length=255, allow_null=True, allow_blank=True,
+                                        required=False, trim_whitespace=False)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """Event (§4.10.5); ``task_id`` is the task's INTERNAL id."""
+
+    build_id = serializers.UUIDField(read_only=True)
+    task_id = serializers.UUIDField(read_only=True, allow_null=True)
+    created_at = Timestamp()
+    event_metadata = serializers.JSONField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = ["id", "build_id", "task_id", "event_type", "created_at", "error_message",
+                  "event_metadata"]
+        read_only_fields = fields

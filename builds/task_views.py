@@ -1,0 +1,153 @@
+"""Task endpoints nested under a build (contract §4.10.1-4.10.6).
+
+Reads are bounded: the task set of a build is one semi-join on the event log
+(``event_build_task_idx``), statuses come from the materialised columns, and graph edges are
+one query restricted to that set, so the number of queries does not grow with the build.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from builds.models import Build, Event
+from builds.serializers import EventSerializer
+from builds.views import BUILD_ID, BuildScopedMixin
+from stardag_site.api.bodies import validated_body
+from stardag_site.api.errors import NotFound
+from tasks.models import Task, TaskDependency
+from tasks.serializers import (
+    AssetItemSerializer,
+    AssetListSerializer,
+    AssetSerializer,
+    GraphNodeSerializer,
+    GraphSerializer,
+    LifecycleResultSerializer,
+    TaskRegisterSerializer,
+    TaskSerializer,
+    TaskWithStatusSerializer,
+    edges_body,
+)
+from tasks.services import (
+    task_assets_upsert,
+    task_build_status_get,
+    task_event_record,
+    task_register,
+)
+
+TASK_ID = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+                           description="The SDK's task id.")
+LIFECYCLE = [BUILD_ID, TASK_ID]
+
+
+def build_task_queryset(build: Build):
+    """Tasks with at least one event in ``build``, oldest task first (§4.10.4)."""
+    task_pks = Event.objects.filter(build=build, task__isnull=False).values("task_id")
+    return (Task.objects.filter(environment_id=build.environment_id, pk__in=task_pks)
+            .order_by("created_at", "id"))
+
+
+class BuildTaskViewSet(BuildScopedMixin, viewsets.ViewSet):
+    serializer_class = TaskWithStatusSerializer
+
+    def get_task(self) -> Task:
+        """The task named by the SDK ``task_id`` of the path, in the caller's environment."""
+        task = self.scoped(Task.objects.all()).filter(task_id=self.kwargs["task_id"]).first()
+        if task is None:
+            raise NotFound("Task not found")
+        return task
+
+    @extend_schema(parameters=[BUILD_ID], request=TaskRegisterSerializer,
+                   responses={201: TaskSerializer})
+    def register(self, request: Request, build_id: str) -> Response:
+        build = self.get_build()
+        payload = validated_body(request, TaskRegisterSerializer)
+        task = task_register(build=build, payload=dict(payload))
+        return Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[BUILD_ID], responses=TaskWithStatusSerializer(many=True))
+    def tasks(self, request: Request, build_id: str) -> Response:
+        tasks = build_task_queryset(self.get_build())
+        return Response(TaskWithStatusSerializer(tasks, many=True).data)
+
+    @extend_schema(parameters=[BUILD_ID], responses=EventSerializer(many=True))
+    def events(self, request: Request, build_id: str) -> Response:
+        events = Event.objects.filter(build=self.get_build()).order_by("created_at", "id")
+        return Response(EventSerializer(events, many=True).data)
+
+    @extend_schema(parameters=[BUILD_ID], responses=GraphSerializer)
+    def graph(self, request: Request, build_id: str) -> Response:
+        queryset = build_task_queryset(self.get_build())
+        nodes = list(queryset)
+        node_pks = {node.pk for node in nodes}
+        # Edges into the build's tasks (subquery, not a parameter list of every node id);
+        # those coming from a task outside the build are dropped here.
+        edges = TaskDependency.objects.filter(dependent_id__in=queryset.order_by().values("pk"))
+        pairs = [(source, target) for source, target in
+                 edges.order_by("id").values_list("dependency_id", "dependent_id")
+                 if source in node_pks]
+        return Response({"nodes": GraphNodeSerializer(nodes, many=True).data,
+                         "edges": edges_body(pairs)})
+
+    @extend_schema(parameters=LIFECYCLE, request=AssetItemSerializer(many=True),
+                   responses={201: AssetListSerializer})
+    def assets(self, request: Request, build_id: str, task_id: str) -> Response:
+        self.get_build()
+        task = self.get_task()
+        items = validated_body(request, AssetItemSerializer, many=True)
+        assets = task_assets_upsert(task=task, items=items)
+        body = AssetSerializer(assets, many=True, context={"task": task}).data
+        return Response({"assets": body}, status=status.HTTP_201_CREATED)
+
+    # --- lifecycle: no body, any state, one event per call; answer the PER-BUILD status ------
+
+    def _lifecycle(self, event_type: str, *, error_message: str | None = None,
+                   metadata: dict[str, str] | None = None) -> Response:
+        build = self.get_build()
+        task = self.get_task()
+        task_event_record(build=build, task=task, event_type=event_type,
+                          error_message=error_message, metadata=metadata)
+        return Response({"task_id": task.task_id,
+                         "status": task_build_status_get(build=build, task=task)})
+
+    @extend_schema(parameters=LIFECYCLE, request=None, responses=LifecycleResultSerializer)
+    def start(self, request: Request, build_id: str, task_id: str) -> Response:
+        return self._lifecycle("task_started")
+
+    @extend_schema(parameters=LIFECYCLE, request=None, responses=LifecycleResultSerializer)
+    def complete(self, request: Request, build_id: str, task_id: str) -> Response:
+        return self._lifecycle("task_completed")
+
+    @extend_schema(
+        parameters=[*LIFECYCLE, OpenApiParameter("error_message", OpenApiTypes.STR,
+                                                 OpenApiParameter.QUERY)],
+        request=None, responses=LifecycleResultSerializer,
+    )
+    def fail(self, request: Request, build_id: str, task_id: str) -> Response:
+        return self._lifecycle("task_failed",
+                               error_message=request.query_params.get("error_message"))
+
+    @extend_schema(parameters=LIFECYCLE, request=None, responses=LifecycleResultSerializer)
+    def suspend(self, request: Request, build_id: str, task_id: str) -> Response:
+        return self._lifecycle("task_suspended")
+
+    @extend_schema(parameters=LIFECYCLE, request=None, responses=LifecycleResultSerializer)
+    def resume(self, request: Request, build_id: str, task_id: str) -> Response:
+        return self._lifecycle("task_resumed")
+
+    @extend_schema(parameters=LIFECYCLE, request=None, responses=LifecycleResultSerializer)
+    def cancel(self, request: Request, build_id: str, task_id: str) -> Response:
+        return self._lifecycle("task_cancelled")
+
+    @extend_schema(
+        parameters=[*LIFECYCLE, OpenApiParameter("lock_owner", OpenApiTypes.STR,
+                                                 OpenApiParameter.QUERY)],
+        request=None, responses=LifecycleResultSerializer,
+    )
+    def waiting_for_lock(self, request: Request, build_id: str, task_id: str) -> Response:
+        owner = request.query_params.get("lock_owner")
+        return self._lifecycle("task_waiting_for_lock",
+                               metadata={"lock_owner": owner} if owner is not None else None)

@@ -1,0 +1,161 @@
+"""Build endpoints (contract §4.10 and the legacy PATCH of §9).
+
+Views declare and delegate: they resolve the build through ``BuildScopedMixin`` (404/403 as
+the contract words them), validate input, call one service and serialize the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from builds.filters import BuildFilterSet
+from builds.models import Build
+from builds.serializers import (
+    BuildCreateSerializer,
+    BuildListSerializer,
+    BuildSerializer,
+    BuildUpdateSerializer,
+    build_body,
+)
+from builds.services import build_create, build_event_record, build_update
+from stardag_site.api.bodies import validated_body
+from stardag_site.api.errors import Forbidden, NotFound
+from stardag_site.api.filtering import filter_queryset_or_422
+from stardag_site.api.mixins import SdkScopedMixin
+from stardag_site.api.pagination import paginate
+from stardag_site.api.params import PageParams, parse_uuid
+
+BUILD_ID = OpenApiParameter("build_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+TRIGGERED_BY = OpenApiParameter(
+    "triggered_by_user_id", OpenApiTypes.STR, OpenApiParameter.QUERY,
+    description="Recorded as the caller's own OIDC subject when the caller uses an internal "
+    "token; ignored for API keys.",
+)
+PAGE_PARAMS = [
+    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+]
+
+BUILD_FILTER_PARAMS = [
+    OpenApiParameter("status", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="One or more build statuses, comma-separated."),
+    OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="Case-insensitive substring of the name."),
+    OpenApiParameter("commit_hash", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("root_task_id", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("created_after", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
+    OpenApiParameter("created_before", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
+    OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.QUERY),
+    OpenApiParameter("sort", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     enum=["created_at:desc", "created_at:asc"]),
+]
+
+
+class BuildScopedMixin(SdkScopedMixin):
+    """Resolves ``{build_id}`` for every ``/builds/{build_id}...`` endpoint."""
+
+    kwargs: dict[str, Any]
+
+    def get_build(self) -> Build:
+        """The build of the path, in the caller's environment.
+
+        The lookup is deliberately unscoped first so that a build of another environment
+        answers 403 ``Build does not belong to this environment`` (contract §4.10) rather than
+        404; nothing of the foreign build is read beyond its environment id.
+        """
+        build_id = parse_uuid(self.kwargs["build_id"], "build_id")
+        build = Build.objects.filter(pk=build_id).first()
+        if build is None:
+            raise NotFound("Build not found")
+        if build.environment_id != self.environment.pk:
+            raise Forbidden("Build does not belong to this environment")
+        return build
+
+
+class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
+    serializer_class = BuildSerializer
+
+    @extend_schema(parameters=[*PAGE_PARAMS, *BUILD_FILTER_PARAMS], responses=BuildListSerializer)
+    def list(self, request: Request) -> Response:
+        params = PageParams.from_request(request, default_page_size=20)
+        queryset = filter_queryset_or_422(BuildFilterSet, request,
+                                          self.scoped(Build.objects.all()))
+        builds, total = paginate(queryset, params)
+        return Response({"builds": build_body(builds), "total": total, "page": params.page,
+                         "page_size": params.page_size})
+
+    @extend_schema(request=BuildCreateSerializer, responses={201: BuildSerializer})
+    def create(self, request: Request) -> Response:
+        data = validated_body(request, BuildCreateSerializer)
+        user = self.principal.user if self.principal.kind == "internal" else None
+        build = build_create(environment=self.environment, user=user,
+                             commit_hash=data["commit_hash"],
+                             root_task_ids=data["root_task_ids"],
+                             description=data["description"])
+        return Response(build_body(build), status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[BUILD_ID], responses=BuildSerializer)
+    def retrieve(self, request: Request, build_id: str) -> Response:
+        return Response(build_body(self.get_build()))
+
+    @extend_schema(parameters=[BUILD_ID], request=BuildUpdateSerializer,
+                   responses=BuildSerializer)
+    def partial_update(self, request: Request, build_id: str) -> Response:
+        build = self.get_build()
+        data = validated_body(request, BuildUpdateSerializer)
+        build = build_update(build=build, fields=data.keys(), **data)
+        return Response(build_body(build))
+
+    # --- transitions: no body; one more build-level event each time (latest wins) -----------
+
+    def _transition(self, event_type: str, *, error_message: str | None = None,
+                    attributable: bool = True) -> Response:
+        build = self.get_build()
+        metadata = self._attribution() if attributable else None
+        build = build_event_record(build=build, event_type=event_type,
+                                   error_message=error_message, metadata=metadata)
+        return Response(build_body(build))
+
+    def _attribution(self) -> dict[str, str] | None:
+        """Manual-override attribution: with an internal token, the CALLER's own subject is
+        recorded whenever ``triggered_by_user_id`` is present (its value is not trusted);
+        API keys get no attribution.
+        """
+        if "triggered_by_user_id" not in self.request.query_params:
+            return None
+        user = self.principal.user
+        if self.principal.kind != "internal" or user is None or not user.external_id:
+            return None
+        return {"triggered_by_user_id": user.external_id}
+
+    @extend_schema(parameters=[BUILD_ID, TRIGGERED_BY], request=None, responses=BuildSerializer)
+    def complete(self, request: Request, build_id: str) -> Response:
+        return self._transition("build_completed")
+
+    @extend_schema(
+        parameters=[BUILD_ID, TRIGGERED_BY,
+                    OpenApiParameter("error_message", OpenApiTypes.STR, OpenApiParameter.QUERY)],
+        request=None, responses=BuildSerializer,
+    )
+    def fail(self, request: Request, build_id: str) -> Response:
+        return self._transition("build_failed",
+                                error_message=request.query_params.get("error_message"))
+
+    @extend_schema(parameters=[BUILD_ID, TRIGGERED_BY], request=None, responses=BuildSerializer)
+    def cancel(self, request: Request, build_id: str) -> Response:
+        return self._transition("build_cancelled")
+
+    @extend_schema(
+        parameters=[BUILD_ID, OpenApiParameter("reason", OpenApiTypes.STR,
+                                               OpenApiParameter.QUERY)],
+        request=None, responses=BuildSerializer,
+    )
+    def exit_early(self, request: Request, build_id: str) -> Response:
+        return self._transition("build_exit_early", attributable=False,
+                                error_message=request.query_params.get("reason"))

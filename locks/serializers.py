@@ -1,0 +1,139 @@
+"""Request bodies and response shapes of the lock endpoints (contract §4.13).
+
+Input fields follow the contract's validation vocabulary (§1.5): a non-string ``owner_id`` is
+``string_type`` (DRF would silently turn ``42`` into ``"42"``), TTL bounds are
+``greater_than_equal`` / ``less_than_equal``, messages read like the SDK's reference server.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rest_framework import serializers
+
+from locks.models import Lock
+from locks.services import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
+
+_REQUIRED = {"required": "Field required", "null": "Field required"}
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else (no number-to-string coercion, no trimming)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        max_length = kwargs.get("max_length")
+        kwargs.setdefault("error_messages", {
+            **_REQUIRED,
+            "invalid": "Input should be a valid string",
+            "blank": "String should have at least 1 character",
+            "min_length": "String should have at least {min_length} character",
+            "max_length": f"String should have at most {max_length} characters",
+        })
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _owner_id() -> StrictCharField:
+    return StrictCharField(min_length=1, max_length=255)
+
+
+def _ttl_seconds() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=MIN_TTL_SECONDS, max_value=MAX_TTL_SECONDS, default=DEFAULT_TTL_SECONDS,
+        error_messages={
+            **_REQUIRED,
+            "invalid": "Input should be a valid integer",
+            "min_value": "Input should be greater than or equal to {min_value}",
+            "max_value": "Input should be less than or equal to {max_value}",
+        },
+    )
+
+
+def _bool(default: bool) -> serializers.BooleanField:
+    return serializers.BooleanField(default=default, error_messages={
+        **_REQUIRED, "invalid": "Input should be a valid boolean"})
+
+
+class LockAcquireSerializer(serializers.Serializer):
+    owner_id = _owner_id()
+    ttl_seconds = _ttl_seconds()
+    check_task_completion = _bool(True)
+
+
+class LockRenewSerializer(serializers.Serializer):
+    owner_id = _owner_id()
+    ttl_seconds = _ttl_seconds()
+
+
+class LockReleaseSerializer(serializers.Serializer):
+    owner_id = _owner_id()
+    task_completed = _bool(False)
+    build_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None,
+        error_messages={"invalid": "Input should be a valid UUID"},
+    )
+
+
+class TimestampField(serializers.DateTimeField):
+    """RFC 3339 in UTC, always with microseconds and a ``Z`` (§1.3)."""
+
+    def to_representation(self, value: datetime) -> str:
+        text = value.astimezone(UTC).isoformat(timespec="microseconds")
+        return text.replace("+00:00", "Z")
+
+
+class LockSerializer(serializers.ModelSerializer):
+    environment_id = serializers.UUIDField(read_only=True)
+    acquired_at = TimestampField(read_only=True)
+    expires_at = TimestampField(read_only=True)
+
+    class Meta:
+        model = Lock
+        fields = ["name", "environment_id", "owner_id", "acquired_at", "expires_at", "version"]
+        read_only_fields = fields
+
+
+class LockAcquireResponseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["acquired", "already_completed"])
+    acquired = serializers.BooleanField()
+    lock = LockSerializer(allow_null=True)
+    error_message = serializers.CharField(allow_null=True)
+
+
+class LockRefusalDetailSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["held_by_other", "concurrency_limit_reached"])
+    error_message = serializers.CharField()
+
+
+class LockRefusalSerializer(serializers.Serializer):
+    """423/429 body: ``detail`` is an object the SDK reads ``error_message`` from (§6.6)."""
+
+    detail = LockRefusalDetailSerializer()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class LockRenewResponseSerializer(serializers.Serializer):
+    renewed = serializers.BooleanField()
+
+
+class LockReleaseResponseSerializer(serializers.Serializer):
+    released = serializers.BooleanField()
+
+
+class LockListSerializer(serializers.Serializer):
+    locks = LockSerializer(many=True)
+    count = serializers.IntegerField()
+
+
+class CompletionStatusSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    is_completed = serializers.BooleanField()

@@ -1,0 +1,142 @@
+"""Wire shapes of tasks, assets and the graph (contract §4.10-4.11), and task request bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from builds.serializers import Timestamp
+from tasks.models import Task, TaskAsset
+
+
+class TaskRegisterSerializer(serializers.Serializer):
+    """Body of ``POST /builds/{id}/tasks`` and of the legacy ``POST /tasks`` (§4.10.1)."""
+
+    task_id = serializers.CharField(min_length=1, max_length=64, trim_whitespace=False)
+    task_name = serializers.CharField(min_length=1, max_length=255, trim_whitespace=False)
+    task_namespace = serializers.CharField(max_length=255, allow_blank=True, required=False,
+                                           default="", trim_whitespace=False)
+    task_data = serializers.DictField()
+    version = serializers.CharField(max_length=64, allow_null=True, allow_blank=True,
+                                    required=False, default=None, trim_whitespace=False)
+    output_uri = serializers.CharField(max_length=2048, allow_null=True, allow_blank=True,
+                                       required=False, default=None, trim_whitespace=False)
+    dependency_task_ids = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False,
+        default=list,
+    )
+
+
+class AssetItemSerializer(serializers.Serializer):
+    """One item of the asset upload array (§4.10.3)."""
+
+    type = serializers.CharField(min_length=1, max_length=50, trim_whitespace=False)
+    name = serializers.CharField(min_length=1, max_length=255, trim_whitespace=False)
+    body = serializers.DictField()
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    """Task (§4.11)."""
+
+    environment_id = serializers.UUIDField(read_only=True)
+    task_data = serializers.JSONField(read_only=True)
+    created_at = Timestamp()
+
+    class Meta:
+        model = Task
+        fields = ["id", "task_id", "environment_id", "task_namespace", "task_name", "task_data",
+                  "version", "output_uri", "created_at"]
+        read_only_fields = fields
+
+
+class TaskWithStatusSerializer(TaskSerializer):
+    """Task plus its GLOBAL status (§5.3), read from the materialised columns (§4.10.4)."""
+
+    started_at = Timestamp(allow_null=True)
+    completed_at = Timestamp(allow_null=True)
+    status_build_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "status", "started_at", "completed_at",
+                  "error_message", "asset_count", "waiting_for_lock", "status_build_id"]
+        read_only_fields = fields
+
+
+class TaskListSerializer(serializers.Serializer):
+    tasks = TaskSerializer(many=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    """Asset (§4.10.3); ``task_id`` is the SDK task id. Pass ``context={"task": task}`` to
+    avoid a query per asset.
+    """
+
+    task_id = serializers.SerializerMethodField()
+    body = serializers.JSONField(read_only=True)
+    created_at = Timestamp()
+
+    class Meta:
+        model = TaskAsset
+        fields = ["id", "task_id", "asset_type", "name", "body", "created_at"]
+        read_only_fields = fields
+
+    def get_task_id(self, asset: TaskAsset) -> str:
+        task = self.context.get("task")
+        return task.task_id if task is not None else asset.task.task_id
+
+
+class AssetListSerializer(serializers.Serializer):
+    assets = AssetSerializer(many=True)
+
+
+class LifecycleResultSerializer(serializers.Serializer):
+    """Answer of a task lifecycle call: the PER-BUILD status after the event (§5.2)."""
+
+    task_id = serializers.CharField()
+    status = serializers.CharField()
+
+
+class GraphNodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = ["id", "task_id", "task_name", "task_namespace", "status", "asset_count"]
+        read_only_fields = fields
+
+
+class GraphEdgeSerializer(serializers.Serializer):
+    source = serializers.UUIDField()
+    target = serializers.UUIDField()
+
+
+class GraphSerializer(serializers.Serializer):
+    nodes = GraphNodeSerializer(many=True)
+    edges = GraphEdgeSerializer(many=True)
+
+
+class TaskMetadataSerializer(serializers.Serializer):
+    """``GET /tasks/{task_id}/metadata`` [SDK]: validated strictly by ``AliasTask``; ``version``
+    is always a string (``""`` for none).
+    """
+
+    id = serializers.CharField(source="task_id")
+    body = serializers.JSONField(source="task_data")
+    name = serializers.CharField(source="task_name")
+    namespace = serializers.CharField(source="task_namespace")
+    version = serializers.SerializerMethodField()
+    output_uri = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    registered_at = Timestamp(source="created_at")
+    started_at = Timestamp(allow_null=True)
+    completed_at = Timestamp(allow_null=True)
+    error_message = serializers.CharField(allow_null=True)
+
+    def get_version(self, task: Task) -> str:
+        return task.version or ""
+
+
+def edges_body(pairs: list[tuple[Any, Any]]) -> list[dict[str, str]]:
+    return [{"source": str(source), "target": str(target)} for source, target in pairs]

@@ -1,0 +1,92 @@
+"""Task endpoints (contract §4.11 and the legacy ``POST /tasks`` of §9).
+
+Tasks are looked up by the SDK ``task_id`` within the caller's environment; global status
+fields come from the materialised columns (§5.3).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from builds.models import Event
+from builds.serializers import EventSerializer
+from stardag_site.api.bodies import validated_body
+from stardag_site.api.errors import NotFound
+from stardag_site.api.filtering import filter_queryset_or_422
+from stardag_site.api.mixins import SdkScopedMixin
+from stardag_site.api.pagination import paginate
+from stardag_site.api.params import PageParams
+from tasks.filters import TaskListFilterSet
+from tasks.models import Task
+from tasks.serializers import (
+    AssetListSerializer,
+    AssetSerializer,
+    TaskListSerializer,
+    TaskMetadataSerializer,
+    TaskRegisterSerializer,
+    TaskSerializer,
+)
+from tasks.services import task_create_outside_build
+
+TASK_ID = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+                           description="The SDK's task id.")
+LIST_PARAMS = [
+    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+    OpenApiParameter("task_name", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("task_namespace", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="Exact namespace; empty means no filter."),
+]
+
+
+class TaskViewSet(SdkScopedMixin, viewsets.ViewSet):
+    serializer_class = TaskSerializer
+
+    def get_task(self, task_id: str) -> Task:
+        task = self.scoped(Task.objects.all()).filter(task_id=task_id).first()
+        if task is None:
+            raise NotFound("Task not found")
+        return task
+
+    @extend_schema(parameters=LIST_PARAMS, responses=TaskListSerializer)
+    def list(self, request: Request) -> Response:
+        params = PageParams.from_request(request, default_page_size=20)
+        queryset = filter_queryset_or_422(
+            TaskListFilterSet, request,
+            self.scoped(Task.objects.all()).order_by("-created_at", "-id"),
+        )
+        tasks, total = paginate(queryset, params)
+        return Response({"tasks": TaskSerializer(tasks, many=True).data, "total": total,
+                         "page": params.page, "page_size": params.page_size})
+
+    @extend_schema(request=TaskRegisterSerializer, responses={201: TaskSerializer})
+    def create(self, request: Request) -> Response:
+        payload = validated_body(request, TaskRegisterSerializer)
+        task = task_create_outside_build(environment_id=self.environment.pk,
+                                         payload=dict(payload))
+        return Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[TASK_ID], responses=TaskSerializer)
+    def retrieve(self, request: Request, task_id: str) -> Response:
+        return Response(TaskSerializer(self.get_task(task_id)).data)
+
+    @extend_schema(parameters=[TASK_ID], responses=AssetListSerializer)
+    def assets(self, request: Request, task_id: str) -> Response:
+        task = self.get_task(task_id)
+        assets = task.assets.order_by("created_at", "id")
+        return Response({"assets": AssetSerializer(assets, many=True,
+                                                   context={"task": task}).data})
+
+    @extend_schema(parameters=[TASK_ID], responses=EventSerializer(many=True))
+    def events(self, request: Request, task_id: str) -> Response:
+        task = self.get_task(task_id)
+        events = Event.objects.filter(task=task).order_by("-created_at", "-id")
+        return Response(EventSerializer(events, many=True).data)
+
+    @extend_schema(parameters=[TASK_ID], responses=TaskMetadataSerializer)
+    def metadata(self, request: Request, task_id: str) -> Response:
+        return Response(TaskMetadataSerializer(self.get_task(task_id)).data)

@@ -1,0 +1,136 @@
+"""The admin as the operators' console (password sign-in, SSO link, API keys shown once)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.oidc import AdminOIDCBackend
+from tests import factories
+from workspaces.api_keys import hash_api_key
+from workspaces.models import ApiKey, Invite, TargetRoot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(db):
+    return User.objects.create_superuser("ops@example.com", "a-long-test-password")
+
+
+@pytest.fixture
+def admin_site(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def test_superuser_signs_in_with_a_password(client, operator):
+    response = client.post("/admin/login/?next=/admin/",
+                           {"username": "OPS@example.com", "password": "a-long-test-password"})
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_login_page_has_no_sso_link_without_oidc(client, settings):
+    settings.OIDC_ADMIN_SSO_ENABLED = False
+    body = client.get("/admin/login/").content.decode()
+    assert 'name="password"' in body
+    assert "Sign in with SSO" not in body
+
+
+@pytest.mark.urls("tests.accounts.sso_urls")
+def test_login_page_offers_sso_when_configured(client, settings):
+    settings.OIDC_ADMIN_SSO_ENABLED = True
+    body = client.get("/admin/login/?next=/admin/workspaces/").content.decode()
+    assert "Sign in with SSO" in body
+    assert 'href="/oidc/authenticate/?next=/admin/workspaces/"' in body
+    assert 'name="password"' in body  # password sign-in stays
+
+
+@pytest.mark.parametrize("model", ["accounts/user", "workspaces/workspace", "workspaces/invite",
+                                   "workspaces/environment", "workspaces/targetroot",
+                                   "workspaces/apikey"])
+def test_changelists_render_with_search(admin_site, tenant_a, tenant_b, model,
+                                        django_assert_max_num_queries):
+    Invite.objects.create(workspace=tenant_a.workspace, email="x@y.z")
+    TargetRoot.objects.create(environment=tenant_a.environment, name="d", uri_prefix="/d")
+    with django_assert_max_num_queries(12):
+        response = admin_site.get(f"/admin/{model}/")
+    assert response.status_code == 200
+    assert admin_site.get(f"/admin/{model}/", {"q": "alice"}).status_code == 200
+
+
+def test_workspace_page_shows_members_and_environments_inline(admin_site, tenant_a):
+    response = admin_site.get(f"/admin/workspaces/workspace/{tenant_a.workspace.pk}/change/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "memberships-TOTAL_FORMS" in body
+    assert "environments-TOTAL_FORMS" in body
+    changelist = admin_site.get("/admin/workspaces/workspace/").content.decode()
+    assert "alice-ws" in changelist
+
+
+def test_creating_an_api_key_shows_it_once(admin_site, tenant_a, operator):
+    response = admin_site.post("/admin/workspaces/apikey/add/",
+                               {"environment": tenant_a.environment.pk, "name": "deploy"},
+                               follow=True)
+    assert response.redirect_chain[0][1] == 302
+    [raw] = re.findall(r"sk_[0-9a-f]{6}_[A-Za-z0-9_-]{32}", response.content.decode())
+    api_key = ApiKey.objects.get(name="deploy")
+    assert api_key.key_hash == hash_api_key(raw)
+    assert api_key.key_prefix == raw[3:11]
+    assert api_key.created_by == operator
+    page = admin_site.get(f"/admin/workspaces/apikey/{api_key.pk}/change/").content.decode()
+    assert raw not in page  # shown once
+    assert api_key.key_hash in page  # the digest is visible (read-only)
+    listing = admin_site.get("/admin/workspaces/apikey/", {"q": api_key.key_prefix})
+    assert "deploy" in listing.content.decode()
+    sdk = APIClient()
+    sdk.credentials(HTTP_X_API_KEY=raw)
+    assert sdk.get("/api/v1/target-roots").status_code == 200
+
+
+def test_revoke_action(admin_site, tenant_a, tenant_b, client_a):
+    keys = list(ApiKey.objects.all())
+    response = admin_site.post("/admin/workspaces/apikey/", {
+        "action": "revoke_keys", "_selected_action": [k.pk for k in keys]})
+    assert response.status_code == 302
+    assert ApiKey.objects.filter(revoked_at__isnull=True).count() == 0
+    assert client_a.get("/api/v1/target-roots").status_code == 401
+    revoked = admin_site.get("/admin/workspaces/apikey/", {"state": "revoked"})
+    active = admin_site.get("/admin/workspaces/apikey/", {"state": "active"})
+    assert revoked.context["cl"].result_count == 2
+    assert active.context["cl"].result_count == 0
+
+
+def test_cancel_invites_action(admin_site, tenant_a):
+    invite = Invite.objects.create(workspace=tenant_a.workspace, email="x@y.z")
+    admin_site.post("/admin/workspaces/invite/", {"action": "cancel_invites",
+                                                  "_selected_action": [invite.pk]})
+    invite.refresh_from_db()
+    assert invite.status == "cancelled"
+
+
+def test_admin_sso_backend_matches_staff_by_sub_and_creates_nobody(tenant_a, operator):
+    operator.external_id = "ops-sub"
+    operator.save()
+    backend = AdminOIDCBackend()
+    assert list(backend.filter_users_by_claims({"sub": "ops-sub", "email": "x@y.z"})) == [
+        operator]
+    assert not backend.filter_users_by_claims({"sub": "alice-sub"}).exists()  # not staff
+    assert not backend.filter_users_by_claims({"email": "ops@example.com"}).exists()
+    assert backend.create_user({"sub": "new", "email": "new@x.io"}) is None
+
+    class Backend(AdminOIDCBackend):
+        def get_userinfo(self, access_token, id_token, payload):
+            return {"sub": payload["sub"], "email": "whatever@x.io"}
+
+    assert Backend().get_or_create_user("a", "i", {"sub": "ops-sub"}) == operator
+    assert Backend().get_or_create_user("a", "i", {"sub": "stranger"}) is None
+    assert User.objects.filter(external_id="stranger").count() == 0
+    factories.make_user("x@x.io", external_id="plain-sub")
+    assert Backend().get_or_create_user("a", "i", {"sub": "plain-sub"}) is None

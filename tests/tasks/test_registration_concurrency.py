@@ -1,0 +1,125 @@
+"""Race safety on PostgreSQL (acceptance 2): many builds registering the same new tasks at the
+same moment, and many builds appending events to the same tasks, each thread on its own
+connection.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connections
+from rest_framework.test import APIClient
+
+from builds.models import Build, Event
+from tasks.models import Task, TaskDependency
+from tasks.status import task_fold
+from tests.builds.helpers import create_build, task_body
+
+THREADS = 16
+TASKS = 50
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def dependencies_of(index: int) -> list[str]:
+    """A small DAG: each task needs the previous one, and every fifth also needs task 0."""
+    deps = [f"task-{index - 1}"] if index else []
+    if index > 1 and index % 5 == 0:
+        deps.append("task-0")
+    return deps
+
+
+def run_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released together; each closes its connection."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except BaseException as exc:  # reported below, in the test thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_registration_of_the_same_new_tasks(tenant_a):
+    setup_client = tenant_a.key_client()
+    build_ids = [create_build(setup_client)["id"] for _ in range(THREADS)]
+
+    def register_all(index: int) -> list[int]:
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=tenant_a.api_key)
+        statuses = []
+        for task_index in range(TASKS):
+            body = task_body(f"task-{task_index}", *dependencies_of(task_index))
+            response = client.post(f"/api/v1/builds/{build_ids[index]}/tasks", body,
+                                   format="json")
+            statuses.append(response.status_code)
+        return statuses
+
+    results = run_threads(THREADS, register_all)
+
+    assert all(code == 201 for statuses in results for code in statuses)
+    assert Task.objects.filter(environment=tenant_a.environment).count() == TASKS
+    per_task = Counter(Event.objects.filter(task__isnull=False)
+                       .values_list("task__task_id", "event_type"))
+    for task_index in range(TASKS):
+        task_id = f"task-{task_index}"
+        assert per_task[(task_id, "task_pending")] == 1, task_id
+        assert per_task[(task_id, "task_referenced")] == THREADS - 1, task_id
+    for build_id in build_ids:
+        assert Event.objects.filter(build_id=build_id, task__isnull=False).count() == TASKS
+    by_pk = dict(Task.objects.values_list("pk", "task_id"))
+    edges = {(by_pk[a], by_pk[b])
+             for a, b in TaskDependency.objects.values_list("dependency_id", "dependent_id")}
+    expected = {(dep, f"task-{i}") for i in range(TASKS) for dep in dependencies_of(i)}
+    assert edges == expected and TaskDependency.objects.count() == len(expected)
+
+
+def test_concurrent_events_keep_the_materialised_status_equal_to_the_fold(tenant_a):
+    setup_client = tenant_a.key_client()
+    build_ids = [create_build(setup_client)["id"] for _ in range(8)]
+    for task_index in range(5):
+        setup_client.post(f"/api/v1/builds/{build_ids[0]}/tasks", task_body(f"t{task_index}"),
+                          format="json")
+    actions = ["start", "complete", "fail", "suspend", "resume", "cancel", "waiting-for-lock"]
+
+    def fire(index: int) -> list[int]:
+        rng = random.Random(index)
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=tenant_a.api_key)
+        codes = []
+        for _ in range(25):
+            url = (f"/api/v1/builds/{build_ids[index]}/tasks/t{rng.randrange(5)}/"
+                   f"{rng.choice(actions)}")
+            codes.append(client.post(url).status_code)
+        return codes
+
+    results = run_threads(len(build_ids), fire)
+
+    assert all(code == 200 for codes in results for code in codes)
+    for task in Task.objects.all():
+        events = list(Event.objects.filter(task=task).order_by("created_at", "id"))
+        state = task_fold(events)
+        assert (task.status, task.started_at, task.completed_at, task.error_message,
+                task.status_build_id, task.waiting_for_lock) == (
+            state.status, state.started_at, state.completed_at, state.error_message,
+            state.status_build_id, state.waiting_for_lock)
+        assert task.last_build_id == events[-1].build_id
+    assert Build.objects.count() == len(build_ids)

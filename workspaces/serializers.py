@@ -1,0 +1,292 @@
+"""Request validation and response shapes for the workspace endpoints (contract §4.4-4.9).
+
+Input serializers only validate (their errors become the contract's 422 list in the project
+exception handler); output serializers render the contract's objects and document them in the
+OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from stardag_site.api.errors import RequestValidationError, validation_item
+from workspaces.models import SLUG_PATTERN, Role
+
+# --- Fields -----------------------------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would turn ``123`` into ``"123"``."""
+
+    default_error_messages = {"invalid": "Input should be a valid string"}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer (or an integral number); booleans and strings are rejected."""
+
+    default_error_messages = {"invalid": "Input should be a valid integer"}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a string (DRF would also take an integer)."""
+
+    default_error_messages = {"invalid": "Input should be a valid UUID"}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """RFC 3339 in UTC with microseconds and a ``Z`` suffix, always (§1.3)."""
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+SLUG_MESSAGE = (
+    "Slug must be 2-64 characters of lower-case letters, digits, '-' or '_', starting and "
+    "ending with a letter or digit"
+)
+
+
+class SlugStringField(StrictCharField):
+    """Reports only the first broken rule (a too-short slug is not also a pattern mismatch)."""
+
+    def run_validators(self, value: Any) -> None:
+        try:
+            super().run_validators(value)
+        except serializers.ValidationError as exc:
+            first = exc.detail[0] if isinstance(exc.detail, list) else exc.detail
+            raise serializers.ValidationError([first]) from None
+
+
+def slug_field(**kwargs: Any) -> StrictCharField:
+    """The slug rule of §2.2 for workspaces and environments."""
+    return SlugStringField(
+        min_length=2, max_length=64,
+        validators=[RegexValidator(SLUG_PATTERN, SLUG_MESSAGE, code="value_error")], **kwargs,
+    )
+
+
+def name_field(**kwargs: Any) -> StrictCharField:
+    return StrictCharField(min_length=1, max_length=255, **kwargs)
+
+
+ROLE_CHOICES = [role.value for role in Role]
+
+
+# --- Reading the body -------------------------------------------------------------------------
+
+
+def _body_absent(request: Request) -> bool:
+    data = request.data
+    if data is None:
+        return True
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    return data == {} and length in ("", "0")
+
+
+def validate_body(serializer_class: type[serializers.Serializer], request: Request, *,
+                  required: bool = True) -> dict[str, Any]:
+    """The validated body. An absent body is ``missing`` at ``["body"]`` when required, and
+    an empty object otherwise (PATCH without a body changes nothing)."""
+    if _body_absent(request):
+        if required:
+            raise RequestValidationError(
+                [validation_item(["body"], "Field required", "missing", None)]
+            )
+        data: Any = {}
+    else:
+        data = request.data
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- Input ------------------------------------------------------------------------------------
+
+
+class WorkspaceCreateIn(serializers.Serializer):
+    name = name_field()
+    slug = slug_field()
+    description = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    initial_environment_name = name_field(required=False, allow_null=True)
+    initial_environment_slug = slug_field(required=False, allow_null=True)
+    initial_target_root_name = name_field(required=False, allow_null=True)
+    initial_target_root_uri = StrictCharField(required=False, allow_null=True, min_length=1,
+                                              max_length=512)
+
+
+class WorkspaceUpdateIn(serializers.Serializer):
+    name = name_field(required=False, allow_null=True)
+    description = StrictCharField(required=False, allow_null=True, allow_blank=True)
+
+
+class MemberUpdateIn(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+
+
+def _validate_email(value: str) -> str:
+    value = value.strip()
+    local, at, domain = value.partition("@")
+    if not at or not local or not domain or "@" in domain:
+        raise serializers.ValidationError(
+            "value is not a valid email address: it must contain one @ with text on both sides",
+            code="value_error",
+        )
+    return value.lower()
+
+
+class InviteCreateIn(serializers.Serializer):
+    email = StrictCharField(max_length=255, validators=[_validate_email])
+    role = serializers.ChoiceField(choices=ROLE_CHOICES, default=Role.MEMBER)
+
+    def validate_email(self, value: str) -> str:
+        return value.strip().lower()
+
+
+class EnvironmentCreateIn(serializers.Serializer):
+    name = name_field()
+    slug = slug_field()
+    description = StrictCharField(required=False, allow_null=True, allow_blank=True)
+
+
+class EnvironmentUpdateIn(serializers.Serializer):
+    name = name_field(required=False, allow_null=True)
+    description = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    max_concurrent_locks = StrictIntegerField(
+        required=False, allow_null=True, min_value=0,
+        help_text="Cap on concurrently held locks; 0 removes the limit.",
+    )
+
+
+class ApiKeyCreateIn(serializers.Serializer):
+    name = name_field()
+
+
+class TargetRootCreateIn(serializers.Serializer):
+    name = name_field()
+    uri_prefix = StrictCharField(min_length=1, max_length=512)
+
+
+class TargetRootUpdateIn(serializers.Serializer):
+    name = name_field(required=False, allow_null=True)
+    uri_prefix = StrictCharField(required=False, allow_null=True, min_length=1, max_length=512)
+
+
+# --- Output -----------------------------------------------------------------------------------
+
+
+class WorkspaceOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    is_personal = serializers.BooleanField()
+
+
+class WorkspaceDetailOut(WorkspaceOut):
+    member_count = serializers.IntegerField()
+    environment_count = serializers.IntegerField()
+
+
+class WorkspaceWithRoleOut(serializers.Serializer):
+    """A workspace as listed for the caller (``/me``, ``GET /workspaces``); from a membership."""
+
+    id = serializers.UUIDField(source="workspace.id")
+    name = serializers.CharField(source="workspace.name")
+    slug = serializers.CharField(source="workspace.slug")
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    is_personal = serializers.BooleanField(source="workspace.is_personal")
+
+
+class MemberOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    email = serializers.CharField(source="user.email")
+    display_name = serializers.CharField(source="user.display_name", allow_null=True)
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+
+
+def _inviter_email(invite: Any) -> str | None:
+    return invite.invited_by.email if invite.invited_by_id else None
+
+
+class InviteOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.CharField()
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    status = serializers.CharField()
+    invited_by_email = serializers.SerializerMethodField()
+
+    def get_invited_by_email(self, invite: Any) -> str | None:
+        return _inviter_email(invite)
+
+
+class MyInviteOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    workspace_id = serializers.UUIDField()
+    workspace_name = serializers.CharField(source="workspace.name")
+    role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    invited_by_email = serializers.SerializerMethodField()
+
+    def get_invited_by_email(self, invite: Any) -> str | None:
+        return _inviter_email(invite)
+
+
+class EnvironmentOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    workspace_id = serializers.UUIDField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    owner_id = serializers.UUIDField(allow_null=True)
+
+
+class ApiKeyOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    environment_id = serializers.UUIDField()
+    name = serializers.CharField()
+    key_prefix = serializers.CharField()
+    created_by_id = serializers.UUIDField(allow_null=True)
+    created_at = UtcDateTimeField()
+    last_used_at = UtcDateTimeField(allow_null=True)
+    revoked_at = UtcDateTimeField(allow_null=True)
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key = serializers.CharField(help_text="The full key. Shown only in this response.")
+
+
+class TargetRootOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    environment_id = serializers.UUIDField()
+    name = serializers.CharField()
+    uri_prefix = serializers.CharField()
+    created_at = UtcDateTimeField()
+
+
+class SdkTargetRootOut(serializers.Serializer):
+    name = serializers.CharField()
+    uri_prefix = serializers.CharField()

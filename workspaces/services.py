@@ -1,0 +1,435 @@
+"""Business rules for workspaces, members, invites, environments and target roots.
+
+Every function is keyword-only, owns its transaction, and raises the contract's errors
+(``stardag_site.api.errors``) with the exact wording of contract §4.4-4.9. Checks that guard an
+invariant across rows (workspace quota, environment quota, "keep one owner", "keep one
+environment") lock the parent row first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite runs
+write transactions one at a time), so two concurrent requests cannot both pass the check.
+API keys live in ``workspaces.api_keys``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.html import escape
+
+from accounts.models import User
+from stardag_site.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from workspaces.models import (
+    MAX_ENVIRONMENTS_PER_WORKSPACE,
+    MAX_WORKSPACES_CREATED_PER_USER,
+    Environment,
+    Invite,
+    InviteStatus,
+    Role,
+    TargetRoot,
+    Workspace,
+    WorkspaceMember,
+    role_at_least,
+)
+
+logger = logging.getLogger(__name__)
+
+PERSONAL_ENVIRONMENT = {
+    "name": "Local",
+    "slug": "local",
+    "description": "Local development environment",
+}
+PERSONAL_TARGET_ROOT = {"name": "default", "uri_prefix": "~/.stardag/local-target-roots/default"}
+PERSONAL_SLUG_MAX = 50
+# Random suffixes tried on a personal-slug collision: a few of each length, growing (§2.2).
+PERSONAL_SLUG_SUFFIX_HEX = (4, 4, 4, 6, 6, 6, 8, 8, 8)
+
+_NON_SLUG_RUN = re.compile(r"[^a-z0-9]+")
+
+
+# --- Workspaces -------------------------------------------------------------------------------
+
+
+def personal_slug_base(email: str) -> str:
+    """The e-mail local part as a slug: lower-cased, non-``[a-z0-9]`` runs → ``-``, ≤50 chars."""
+    local_part = email.split("@", 1)[0].lower()
+    slug = _NON_SLUG_RUN.sub("-", local_part).strip("-")
+    slug = slug[:PERSONAL_SLUG_MAX].strip("-")
+    return slug or "user"
+
+
+def _lock_user(user: User) -> None:
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _lock_workspace(workspace_id: Any) -> Workspace:
+    locked = Workspace.objects.select_for_update().filter(pk=workspace_id).first()
+    if locked is None:
+        raise NotFound("Workspace not found")
+    return locked
+
+
+def _create_environment_row(*, workspace: Workspace, name: str, slug: str,
+                            description: str | None) -> Environment:
+    try:
+        with transaction.atomic():
+            return Environment.objects.create(workspace=workspace, name=name, slug=slug,
+                                              description=description)
+    except IntegrityError:
+        raise Conflict("Environment slug already exists in this workspace") from None
+
+
+def workspace_create(
+    *,
+    user: User,
+    name: str,
+    slug: str,
+    description: str | None = None,
+    initial_environment_name: str | None = None,
+    initial_environment_slug: str | None = None,
+    initial_target_root_name: str | None = None,
+    initial_target_root_uri: str | None = None,
+    enforce_limit: bool = True,
+) -> Workspace:
+    """Create a shared workspace with the caller as owner and its first environment.
+
+    All-or-nothing. The creator quota (3, personal workspace included) is checked under a lock
+    on the user's row so parallel requests cannot exceed it; ``enforce_limit=False`` is for
+    operator tooling (the ``bootstrap`` command).
+    """
+    env_name = initial_environment_name or "Default"
+    env_slug = initial_environment_slug or "default"
+    with transaction.atomic():
+        if enforce_limit:
+            _lock_user(user)
+            if Workspace.objects.filter(created_by=user).count() >= (
+                MAX_WORKSPACES_CREATED_PER_USER
+            ):
+                raise Forbidden(
+                    f"You can create at most {MAX_WORKSPACES_CREATED_PER_USER} workspaces"
+                )
+        if Workspace.objects.filter(slug=slug).exists():
+            raise Conflict("Workspace slug already exists")
+        try:
+            with transaction.atomic():
+                workspace = Workspace.objects.create(
+                    name=name, slug=slug, description=description or None, is_personal=False,
+                    created_by=user,
+                )
+        except IntegrityError:
+            raise Conflict("Workspace slug already exists") from None
+        WorkspaceMember.objects.create(workspace=workspace, user=user, role=Role.OWNER)
+        environment = Environment.objects.create(
+            workspace=workspace, name=env_name, slug=env_slug,
+            description=f"{env_name} environment",
+        )
+        if initial_target_root_name and initial_target_root_uri:
+            TargetRoot.objects.create(environment=environment, name=initial_target_root_name,
+                                      uri_prefix=initial_target_root_uri)
+    return workspace
+
+
+def workspace_create_personal(*, user: User) -> Workspace:
+    """The personal workspace of a new user (contract §2.2): ``local`` environment + root.
+
+    Meant to run inside the transaction that creates the user. A slug collision (with an
+    existing workspace, or a concurrent insert) moves on to the next random suffix inside a
+    savepoint, so the surrounding transaction survives.
+    """
+    base = personal_slug_base(user.email)
+    display = user.display_name or user.email.split("@", 1)[0]
+    candidates = [base] + [
+        f"{base}-{secrets.token_hex(8)[:length]}" for length in PERSONAL_SLUG_SUFFIX_HEX
+    ]
+    with transaction.atomic():
+        workspace = None
+        for candidate in candidates:
+            if Workspace.objects.filter(slug=candidate).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    workspace = Workspace.objects.create(
+                        name=f"{display}'s Workspace", slug=candidate, is_personal=True,
+                        created_by=user,
+                    )
+                break
+            except IntegrityError:
+                continue
+        if workspace is None:
+            raise Conflict("Could not allocate a personal workspace slug")
+        WorkspaceMember.objects.create(workspace=workspace, user=user, role=Role.OWNER)
+        environment = Environment.objects.create(workspace=workspace, **PERSONAL_ENVIRONMENT)
+        TargetRoot.objects.create(environment=environment, **PERSONAL_TARGET_ROOT)
+    return workspace
+
+
+def workspace_update(*, workspace: Workspace, name: str | None = None,
+                     description: str | None = None) -> Workspace:
+    """PATCH semantics: ``None`` leaves a field unchanged; ``description=""`` clears it."""
+    fields: list[str] = []
+    if name is not None:
+        workspace.name = name
+        fields.append("name")
+    if description is not None:
+        workspace.description = description or None
+        fields.append("description")
+    if fields:
+        with transaction.atomic():
+            workspace.save(update_fields=fields)
+    return workspace
+
+
+def workspace_delete(*, workspace: Workspace) -> None:
+    """Delete a shared workspace and everything in it (environments cascade to their data)."""
+    if workspace.is_personal:
+        raise Forbidden("Cannot delete a personal workspace")
+    with transaction.atomic():
+        workspace.delete()
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+def _owner_count(workspace: Workspace) -> int:
+    return WorkspaceMember.objects.filter(workspace=workspace, role=Role.OWNER).count()
+
+
+def member_update(*, actor: WorkspaceMember, member: WorkspaceMember, role: str) -> WorkspaceMember:
+    """Change a member's role. Owner roles are only granted or taken by owners (§3.8); the last
+    owner cannot be demoted. The workspace row is locked so two demotions cannot race."""
+    if (role == Role.OWNER or member.role == Role.OWNER) and actor.role != Role.OWNER:
+        raise Forbidden("Only owners can modify owner roles")
+    with transaction.atomic():
+        _lock_workspace(member.workspace_id)
+        member.refresh_from_db(fields=["role"])
+        if member.role == Role.OWNER and role != Role.OWNER and (
+            _owner_count(member.workspace) <= 1
+        ):
+            raise BadRequest("Cannot remove the last owner")
+        if member.role != role:
+            member.role = role
+            member.save(update_fields=["role"])
+    return member
+
+
+def member_remove(*, actor: WorkspaceMember, member: WorkspaceMember) -> None:
+    """Remove a membership: admins remove non-owners, owners anyone, everyone themselves; the
+    last owner always stays."""
+    if member.pk != actor.pk:
+        if not role_at_least(actor.role, Role.ADMIN):
+            raise Forbidden("Requires admin role or higher")
+        if member.role == Role.OWNER and actor.role != Role.OWNER:
+            raise Forbidden("Only owners can remove owners")
+    with transaction.atomic():
+        _lock_workspace(member.workspace_id)
+        member.refresh_from_db(fields=["role"])
+        if member.role == Role.OWNER and _owner_count(member.workspace) <= 1:
+            raise BadRequest("Cannot remove the last owner")
+        member.delete()
+
+
+# --- Invites ----------------------------------------------------------------------------------
+
+
+def invite_create(*, actor: WorkspaceMember, email: str, role: str = Role.MEMBER) -> Invite:
+    """Invite an e-mail address (stored lower-cased). At most one pending invite per address;
+    the invitation e-mail is sent after commit, best effort."""
+    workspace = actor.workspace
+    email = email.strip().lower()
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise Forbidden("Requires owner role or higher")
+    if workspace.is_personal:
+        raise Forbidden("Cannot invite members to a personal workspace")
+    with transaction.atomic():
+        if WorkspaceMember.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+            raise Conflict("User is already a member")
+        if Invite.objects.filter(workspace=workspace, email=email,
+                                 status=InviteStatus.PENDING).exists():
+            raise Conflict("Invite already pending for this email")
+        try:
+            with transaction.atomic():
+                invite = Invite.objects.create(workspace=workspace, email=email, role=role,
+                                               invited_by=actor.user)
+        except IntegrityError:
+            raise Conflict("Invite already pending for this email") from None
+        transaction.on_commit(lambda: invite_send_email(invite=invite))
+    return invite
+
+
+def invite_send_email(*, invite: Invite) -> None:
+    """Best effort: a failing mail server never fails or slows the invite request beyond the
+    SMTP timeout, and every value put into the HTML part is escaped."""
+    if not getattr(settings, "INVITE_EMAILS_ENABLED", False):
+        return
+    inviter = invite.invited_by.email if invite.invited_by else "Someone"
+    workspace_name = invite.workspace.name
+    subject = f"You are invited to the Stardag workspace {workspace_name}"
+    text = (f"{inviter} invited you to join the Stardag workspace \"{workspace_name}\" as "
+            f"{invite.role}. Sign in to accept the invitation.")
+    html = (f"<p>{escape(inviter)} invited you to join the Stardag workspace "
+            f"<strong>{escape(workspace_name)}</strong> as {escape(invite.role)}.</p>"
+            "<p>Sign in to accept the invitation.</p>")
+    try:
+        send_mail(subject, text, None, [invite.email], html_message=html, fail_silently=False)
+    except Exception:  # best effort by contract: log and move on
+        logger.warning("Could not send the invitation e-mail for invite %s", invite.pk,
+                       exc_info=True)
+
+
+def invite_cancel(*, workspace: Workspace, invite_id: Any) -> None:
+    """Cancel a pending invite of the workspace; anything else is 404."""
+    with transaction.atomic():
+        updated = Invite.objects.filter(
+            pk=invite_id, workspace=workspace, status=InviteStatus.PENDING
+        ).update(status=InviteStatus.CANCELLED)
+    if not updated:
+        raise NotFound("Invite not found")
+
+
+def _pending_invite_for(*, invite_id: Any, user: User) -> Invite:
+    invite = (
+        Invite.objects.select_for_update()
+        .filter(pk=invite_id, status=InviteStatus.PENDING, email__iexact=user.email)
+        .first()
+    )
+    if invite is None:
+        raise NotFound("Invite not found")
+    return invite
+
+
+def invite_accept(*, invite_id: Any, user: User) -> Workspace:
+    """Join the invite's workspace with its role; an existing membership keeps its role."""
+    with transaction.atomic():
+        invite = _pending_invite_for(invite_id=invite_id, user=user)
+        if not WorkspaceMember.objects.filter(workspace_id=invite.workspace_id,
+                                              user=user).exists():
+            try:
+                with transaction.atomic():
+                    WorkspaceMember.objects.create(workspace_id=invite.workspace_id, user=user,
+                                                   role=invite.role)
+            except IntegrityError:
+                pass  # joined concurrently: keep that membership
+        invite.status = InviteStatus.ACCEPTED
+        invite.accepted_at = timezone.now()
+        invite.save(update_fields=["status", "accepted_at"])
+        return Workspace.objects.get(pk=invite.workspace_id)
+
+
+def invite_decline(*, invite_id: Any, user: User) -> None:
+    with transaction.atomic():
+        invite = _pending_invite_for(invite_id=invite_id, user=user)
+        invite.status = InviteStatus.DECLINED
+        invite.save(update_fields=["status"])
+
+
+def invites_pending_for(user: User) -> Any:
+    """Pending invites addressed to the user's e-mail (case-insensitive), oldest first."""
+    return (
+        Invite.objects.filter(status=InviteStatus.PENDING, email__iexact=user.email)
+        .select_related("workspace", "invited_by")
+        .order_by("created_at", "id")
+    )
+
+
+# --- Environments -----------------------------------------------------------------------------
+
+
+def environment_create(*, workspace: Workspace, name: str, slug: str,
+                       description: str | None = None) -> Environment:
+    """Add an environment; at most 6 per workspace, checked under the workspace lock."""
+    with transaction.atomic():
+        _lock_workspace(workspace.pk)
+        if Environment.objects.filter(workspace=workspace).count() >= (
+            MAX_ENVIRONMENTS_PER_WORKSPACE
+        ):
+            raise Forbidden(
+                f"Workspace can have at most {MAX_ENVIRONMENTS_PER_WORKSPACE} environments"
+            )
+        if Environment.objects.filter(workspace=workspace, slug=slug).exists():
+            raise Conflict("Environment slug already exists in this workspace")
+        return _create_environment_row(workspace=workspace, name=name, slug=slug,
+                                       description=description)
+
+
+def environment_update(*, environment: Environment, name: str | None = None,
+                       description: str | None = None,
+                       max_concurrent_locks: int | None = None) -> Environment:
+    """PATCH semantics: ``None`` = unchanged; ``description=""`` clears it;
+    ``max_concurrent_locks=0`` removes the limit (stored as null). The slug is immutable."""
+    fields: list[str] = []
+    if name is not None:
+        environment.name = name
+        fields.append("name")
+    if description is not None:
+        environment.description = description or None
+        fields.append("description")
+    if max_concurrent_locks is not None:
+        environment.max_concurrent_locks = max_concurrent_locks or None
+        fields.append("max_concurrent_locks")
+    if fields:
+        with transaction.atomic():
+            environment.save(update_fields=fields)
+    return environment
+
+
+def environment_delete(*, environment: Environment) -> None:
+    """Delete an environment and all its data; the workspace always keeps one."""
+    with transaction.atomic():
+        _lock_workspace(environment.workspace_id)
+        if Environment.objects.filter(workspace_id=environment.workspace_id).count() <= 1:
+            raise BadRequest("Cannot delete the last environment")
+        environment.delete()
+
+
+# --- Target roots -----------------------------------------------------------------------------
+
+
+def _root_conflict(name: str) -> Conflict:
+    return Conflict(f"Target root with name '{name}' already exists")
+
+
+def target_root_create(*, environment: Environment, name: str, uri_prefix: str) -> TargetRoot:
+    """Names are unique per environment; ``uri_prefix`` is stored verbatim."""
+    with transaction.atomic():
+        if TargetRoot.objects.filter(environment=environment, name=name).exists():
+            raise _root_conflict(name)
+        try:
+            with transaction.atomic():
+                return TargetRoot.objects.create(environment=environment, name=name,
+                                                 uri_prefix=uri_prefix)
+        except IntegrityError:
+            raise _root_conflict(name) from None
+
+
+def target_root_update(*, root: TargetRoot, name: str | None = None,
+                       uri_prefix: str | None = None) -> TargetRoot:
+    """PATCH semantics (``None`` = unchanged); renaming onto another root's name is 409."""
+    fields: list[str] = []
+    with transaction.atomic():
+        if name is not None and name != root.name:
+            if TargetRoot.objects.filter(
+                ~Q(pk=root.pk), environment_id=root.environment_id, name=name
+            ).exists():
+                raise _root_conflict(name)
+            root.name = name
+            fields.append("name")
+        if uri_prefix is not None:
+            root.uri_prefix = uri_prefix
+            fields.append("uri_prefix")
+        if fields:
+            try:
+                with transaction.atomic():
+                    root.save(update_fields=fields)
+            except IntegrityError:
+                raise _root_conflict(root.name) from None
+    return root
+
+
+def target_root_delete(*, root: TargetRoot) -> None:
+    with transaction.atomic():
+        root.delete()

@@ -1,0 +1,209 @@
+"""Workspace, member and invite endpoints (contract §4.4-4.6).
+
+Served under both ``/api/v1/ui/`` and ``/api/v1/``. Access to ``/workspaces/{workspace_id}/...``
+is decided by the caller's membership in that workspace (``WorkspaceScopedMixin``): a
+non-member gets 404 ``Workspace not found``, a too-low role 403. Views validate, call one
+service and render.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from stardag_site.api.authentication import UserTokenAuthentication
+from stardag_site.api.errors import NotFound
+from stardag_site.api.mixins import WorkspaceScopedMixin
+from stardag_site.api.params import parse_uuid
+from stardag_site.api.schema import error_responses
+from workspaces import services
+from workspaces.models import Invite, InviteStatus, Role, Workspace, WorkspaceMember
+from workspaces.serializers import (
+    InviteCreateIn,
+    InviteOut,
+    MemberOut,
+    MemberUpdateIn,
+    WorkspaceCreateIn,
+    WorkspaceDetailOut,
+    WorkspaceOut,
+    WorkspaceUpdateIn,
+    WorkspaceWithRoleOut,
+    validate_body,
+)
+
+
+def path_uuid(name: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+WORKSPACE_ID = path_uuid("workspace_id")
+MEMBER_ERRORS = error_responses(401, 403, 404, 422)
+
+
+class WorkspaceView(WorkspaceScopedMixin, APIView):
+    """Base for ``/workspaces/{workspace_id}/...``: internal token + membership."""
+
+
+# --- Workspaces -------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["workspaces"])
+class WorkspaceListView(APIView):
+    """Accepts identity-provider tokens too: a brand-new user has no workspace token yet."""
+
+    authentication_classes = [UserTokenAuthentication]
+
+    @extend_schema(responses={200: WorkspaceWithRoleOut(many=True), **error_responses(401)},
+                   summary="Workspaces the caller is a member of")
+    def get(self, request: Request) -> Response:
+        memberships = (
+            WorkspaceMember.objects.filter(user=request.user)
+            .select_related("workspace")
+            .order_by("created_at", "id")
+        )
+        return Response(WorkspaceWithRoleOut(memberships, many=True).data)
+
+    @extend_schema(request=WorkspaceCreateIn,
+                   responses={201: WorkspaceOut, **error_responses(401, 403, 409, 422)},
+                   summary="Create a shared workspace with its first environment")
+    def post(self, request: Request) -> Response:
+        data = validate_body(WorkspaceCreateIn, request)
+        workspace = services.workspace_create(user=request.user, **data)
+        return Response(WorkspaceOut(workspace).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["workspaces"], parameters=[WORKSPACE_ID])
+class WorkspaceDetailView(WorkspaceView):
+    @extend_schema(responses={200: WorkspaceDetailOut, **MEMBER_ERRORS})
+    def get(self, request: Request, workspace_id: str) -> Response:
+        workspace = self.membership().workspace
+        counts = Workspace.objects.filter(pk=workspace.pk).aggregate(
+            member_count=Count("memberships", distinct=True),
+            environment_count=Count("environments", distinct=True),
+        )
+        workspace.member_count = counts["member_count"]
+        workspace.environment_count = counts["environment_count"]
+        return Response(WorkspaceDetailOut(workspace).data)
+
+    @extend_schema(request=WorkspaceUpdateIn, responses={200: WorkspaceOut, **MEMBER_ERRORS})
+    def patch(self, request: Request, workspace_id: str) -> Response:
+        workspace = self.membership(Role.ADMIN).workspace
+        data = validate_body(WorkspaceUpdateIn, request, required=False)
+        workspace = services.workspace_update(workspace=workspace, name=data.get("name"),
+                                              description=data.get("description"))
+        return Response(WorkspaceOut(workspace).data)
+
+    @extend_schema(responses={204: None, **MEMBER_ERRORS})
+    def delete(self, request: Request, workspace_id: str) -> Response:
+        services.workspace_delete(workspace=self.membership(Role.OWNER).workspace)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["members"], parameters=[WORKSPACE_ID])
+class MemberListView(WorkspaceView):
+    @extend_schema(responses={200: MemberOut(many=True), **MEMBER_ERRORS})
+    def get(self, request: Request, workspace_id: str) -> Response:
+        membership = self.membership()
+        members = (
+            WorkspaceMember.objects.filter(workspace_id=membership.workspace_id)
+            .select_related("user")
+            .order_by("created_at", "id")
+        )
+        return Response(MemberOut(members, many=True).data)
+
+
+@extend_schema(tags=["members"], parameters=[WORKSPACE_ID, path_uuid("member_id")])
+class MemberDetailView(WorkspaceView):
+    def member(self, membership: WorkspaceMember, member_id: object) -> WorkspaceMember:
+        member = (
+            WorkspaceMember.objects.select_related("user", "workspace")
+            .filter(pk=member_id, workspace_id=membership.workspace_id)
+            .first()
+        )
+        if member is None:
+            raise NotFound("Member not found")
+        return member
+
+    @extend_schema(request=MemberUpdateIn,
+                   responses={200: MemberOut, **error_responses(400, 401, 403, 404, 422)})
+    def patch(self, request: Request, workspace_id: str, member_id: str) -> Response:
+        actor = self.membership(Role.ADMIN)
+        target_id = parse_uuid(member_id, "member_id")
+        role = validate_body(MemberUpdateIn, request)["role"]
+        member = services.member_update(actor=actor, member=self.member(actor, target_id),
+                                        role=role)
+        return Response(MemberOut(member).data)
+
+    @extend_schema(responses={204: None, **error_responses(400, 401, 403, 404, 422)})
+    def delete(self, request: Request, workspace_id: str, member_id: str) -> Response:
+        actor = self.membership()
+        target_id = parse_uuid(member_id, "member_id")
+        services.member_remove(actor=actor, member=self.member(actor, target_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Invites ----------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["invites"], parameters=[WORKSPACE_ID])
+class InviteListView(WorkspaceView):
+    @extend_schema(responses={200: InviteOut(many=True), **MEMBER_ERRORS})
+    def get(self, request: Request, workspace_id: str) -> Response:
+        membership = self.membership(Role.ADMIN)
+        invites = (
+            Invite.objects.filter(workspace_id=membership.workspace_id,
+                                  status=InviteStatus.PENDING)
+            .select_related("invited_by")
+            .order_by("created_at", "id")
+        )
+        return Response(InviteOut(invites, many=True).data)
+
+    @extend_schema(request=InviteCreateIn,
+                   responses={201: InviteOut, **error_responses(401, 403, 404, 409, 422)})
+    def post(self, request: Request, workspace_id: str) -> Response:
+        actor = self.membership(Role.ADMIN)
+        data = validate_body(InviteCreateIn, request)
+        invite = services.invite_create(actor=actor, email=data["email"], role=data["role"])
+        return Response(InviteOut(invite).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["invites"], parameters=[WORKSPACE_ID, path_uuid("invite_id")])
+class InviteDetailView(WorkspaceView):
+    @extend_schema(responses={204: None, **MEMBER_ERRORS})
+    def delete(self, request: Request, workspace_id: str, invite_id: str) -> Response:
+        membership = self.membership(Role.ADMIN)
+        services.invite_cancel(workspace=membership.workspace,
+                               invite_id=parse_uuid(invite_id, "invite_id"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["invites"], parameters=[path_uuid("invite_id")], request=None)
+class InviteAcceptView(APIView):
+    """Accepts identity-provider tokens: the invitee may not have a workspace token yet."""
+
+    authentication_classes = [UserTokenAuthentication]
+
+    @extend_schema(responses={200: WorkspaceOut, **error_responses(401, 404, 422)})
+    def post(self, request: Request, invite_id: str) -> Response:
+        workspace = services.invite_accept(invite_id=parse_uuid(invite_id, "invite_id"),
+                                           user=request.user)
+        return Response(WorkspaceOut(workspace).data)
+
+
+@extend_schema(tags=["invites"], parameters=[path_uuid("invite_id")], request=None)
+class InviteDeclineView(APIView):
+    authentication_classes = [UserTokenAuthentication]
+
+    @extend_schema(responses={204: None, **error_responses(401, 404, 422)})
+    def post(self, request: Request, invite_id: str) -> Response:
+        services.invite_decline(invite_id=parse_uuid(invite_id, "invite_id"), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

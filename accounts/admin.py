@@ -59,6 +59,9 @@ class UserAdmin(DjangoUserAdmin):
     )
     filter_horizontal = ("groups", "user_permissions")
 
+    def get_inlines(self, request: HttpRequest, obj: User | None = None) -> list[type]:
+        return self.inlines if obj is not None else []  # memberships come after creation
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(workspace_total=Count("memberships"))
 

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import urllib.request
+from collections import deque
 from typing import Any
 
 import jwt
@@ -24,17 +25,35 @@ class OidcTokenError(Exception):
 
 
 class JwksCache:
-    """Thread-safe, TTL-bounded cache of the provider's signing keys."""
+    """Thread-safe, TTL-bounded cache of the provider's signing keys.
+
+    An unknown ``kid`` triggers a refetch (the provider may have rotated its key), but at most
+    ``ROTATION_REFETCHES_PER_MINUTE`` times a minute per process: otherwise anyone could make
+    the server hammer the identity provider by sending tokens with made-up key ids.
+    """
+
+    ROTATION_REFETCHES_PER_MINUTE = 6
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
         self._url = ""
+        self._rotation_refetches: deque[float] = deque()
 
     def clear(self) -> None:
         with self._lock:
             self._keys, self._fetched_at = {}, 0.0
+            self._rotation_refetches.clear()
+
+    def _may_refetch_for_rotation(self) -> bool:
+        now = time.monotonic()
+        while self._rotation_refetches and now - self._rotation_refetches[0] > 60:
+            self._rotation_refetches.popleft()
+        if len(self._rotation_refetches) >= self.ROTATION_REFETCHES_PER_MINUTE:
+            return False
+        self._rotation_refetches.append(now)
+        return True
 
     def _fetch(self, url: str) -> dict[str, Any]:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
@@ -69,7 +88,7 @@ class JwksCache:
             )
             if stale:
                 self._refresh(url)
-            if kid not in self._keys:
+            if kid not in self._keys and not stale and self._may_refetch_for_rotation():
                 self._refresh(url)  # one refetch for key rotation
             if kid not in self._keys:
                 raise OidcTokenError(f"Unable to find key with ID: {kid}")

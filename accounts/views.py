@@ -18,9 +18,9 @@ from accounts.tokens import mint_access_token, public_jwks
 from stardag_site.api.authentication import OidcTokenAuthentication, UserTokenAuthentication
 from stardag_site.api.errors import Forbidden
 from stardag_site.api.schema import error_responses
+from workspaces.invites import invites_pending_for
 from workspaces.models import WorkspaceMember
 from workspaces.serializers import MyInviteOut, validate_body
-from workspaces.services import invites_pending_for
 
 
 class PublicView(APIView):
@@ -85,8 +85,7 @@ class MyInvitesView(APIView):
                                            **error_responses(400, 401, 409)},
                    summary="Pending invites addressed to the caller's e-mail")
     def get(self, request: Request) -> Response:
-        invites = invites_pending_for(request.user)
-        return Response(MyInviteOut(invites, many=True).data)
+        return Response(MyInviteOut(invites_pending_for(request.user), many=True).data)
 
 
 @extend_schema(exclude=True)

@@ -21,7 +21,7 @@ from stardag_site.api.errors import NotFound
 from stardag_site.api.mixins import WorkspaceScopedMixin
 from stardag_site.api.params import parse_uuid
 from stardag_site.api.schema import error_responses
-from workspaces import services
+from workspaces import invites, services
 from workspaces.models import Invite, InviteStatus, Role, Workspace, WorkspaceMember
 from workspaces.serializers import (
     InviteCreateIn,
@@ -158,20 +158,20 @@ class InviteListView(WorkspaceView):
     @extend_schema(responses={200: InviteOut(many=True), **MEMBER_ERRORS})
     def get(self, request: Request, workspace_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
-        invites = (
+        pending = (
             Invite.objects.filter(workspace_id=membership.workspace_id,
                                   status=InviteStatus.PENDING)
             .select_related("invited_by")
             .order_by("created_at", "id")
         )
-        return Response(InviteOut(invites, many=True).data)
+        return Response(InviteOut(pending, many=True).data)
 
     @extend_schema(request=InviteCreateIn,
                    responses={201: InviteOut, **error_responses(401, 403, 404, 409, 422)})
     def post(self, request: Request, workspace_id: str) -> Response:
         actor = self.membership(Role.ADMIN)
         data = validate_body(InviteCreateIn, request)
-        invite = services.invite_create(actor=actor, email=data["email"], role=data["role"])
+        invite = invites.invite_create(actor=actor, email=data["email"], role=data["role"])
         return Response(InviteOut(invite).data, status=status.HTTP_201_CREATED)
 
 
@@ -180,7 +180,7 @@ class InviteDetailView(WorkspaceView):
     @extend_schema(responses={204: None, **MEMBER_ERRORS})
     def delete(self, request: Request, workspace_id: str, invite_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
-        services.invite_cancel(workspace=membership.workspace,
+        invites.invite_cancel(workspace=membership.workspace,
                                invite_id=parse_uuid(invite_id, "invite_id"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -193,7 +193,7 @@ class InviteAcceptView(APIView):
 
     @extend_schema(responses={200: WorkspaceOut, **error_responses(401, 404, 422)})
     def post(self, request: Request, invite_id: str) -> Response:
-        workspace = services.invite_accept(invite_id=parse_uuid(invite_id, "invite_id"),
+        workspace = invites.invite_accept(invite_id=parse_uuid(invite_id, "invite_id"),
                                            user=request.user)
         return Response(WorkspaceOut(workspace).data)
 
@@ -204,6 +204,6 @@ class InviteDeclineView(APIView):
 
     @extend_schema(responses={204: None, **error_responses(401, 404, 422)})
     def post(self, request: Request, invite_id: str) -> Response:
-        services.invite_decline(invite_id=parse_uuid(invite_id, "invite_id"), user=request.user)
+        invites.invite_decline(invite_id=parse_uuid(invite_id, "invite_id"), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -151,17 +151,21 @@ class InternalTokenAuthentication(_Base):
 
 
 class UserTokenAuthentication(_Base):
-    """Our token if it validates as ours, else the identity provider's (§3.6)."""
+    """Our token, else the identity provider's (§3.6).
+
+    A token whose ``kid`` is one of our signing keys is judged as ours only: its failure reason
+    (``Token has expired``, a bad signature) is the answer. Falling through to the OIDC check
+    would answer ``Unable to find key with ID`` instead, which the SDK reads as an invalid
+    token rather than an expired one (§3.9), and would make the server refetch the identity
+    provider's JWKS for a key id that can never be there.
+    """
 
     def authenticate(self, request: Request) -> tuple[Any, Principal]:
         token = bearer_token(request)
         if token is None:
             raise Unauthenticated(NOT_AUTHENTICATED)
         if looks_like_internal_token(token):
-            try:
-                principal = _internal_principal(token, self.challenge)
-            except Unauthenticated:
-                principal = _oidc_principal(token)
+            principal = _internal_principal(token, self.challenge)
         else:
             principal = _oidc_principal(token)
         return principal.user, principal

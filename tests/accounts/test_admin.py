@@ -134,3 +134,29 @@ def test_admin_sso_backend_matches_staff_by_sub_and_creates_nobody(tenant_a, ope
     assert User.objects.filter(external_id="stranger").count() == 0
     factories.make_user("x@x.io", external_id="plain-sub")
     assert Backend().get_or_create_user("a", "i", {"sub": "plain-sub"}) is None
+
+
+def test_change_pages_render(admin_site, tenant_a):
+    invite = Invite.objects.create(workspace=tenant_a.workspace, email="x@y.z")
+    root = TargetRoot.objects.create(environment=tenant_a.environment, name="d", uri_prefix="/d")
+    key = ApiKey.objects.get(environment=tenant_a.environment)
+    pages = [f"/admin/accounts/user/{tenant_a.user.pk}/change/",
+             f"/admin/workspaces/environment/{tenant_a.environment.pk}/change/",
+             f"/admin/workspaces/invite/{invite.pk}/change/",
+             f"/admin/workspaces/targetroot/{root.pk}/change/",
+             f"/admin/workspaces/apikey/{key.pk}/change/",
+             "/admin/accounts/user/add/", "/admin/workspaces/apikey/add/"]
+    for page in pages:
+        assert admin_site.get(page).status_code == 200, page
+    body = admin_site.get(pages[0]).content.decode()
+    assert "alice-ws" in body  # memberships inline on the user page
+
+
+def test_operator_creates_a_user_with_a_password(admin_site):
+    response = admin_site.post("/admin/accounts/user/add/", {
+        "email": "new.operator@example.com", "display_name": "New Op",
+        "password1": "a-long-test-password-2", "password2": "a-long-test-password-2",
+        "usable_password": "true"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user = User.objects.get(email="new.operator@example.com")
+    assert user.check_password("a-long-test-password-2")

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.oidc import JwksCache
 from accounts.tokens import signing_keys
 from tests import factories
 
@@ -192,3 +193,22 @@ def test_internal_token_works_on_me(tenant_a):
     response = tenant_a.jwt_client().get(ME)
     assert response.status_code == 200
     assert response.json()["user"]["email"] == "alice@example.com"
+
+
+def test_made_up_key_ids_cannot_make_the_server_hammer_the_provider(tenant_a, oidc_provider):
+    assert bearer(oidc_provider.token("alice-sub")).get(ME).status_code == 200
+    fetches = oidc_provider.jwks_requests
+    for n in range(20):
+        response = bearer(oidc_provider.token("alice-sub", kid=f"ghost-{n}")).get(ME)
+        assert response.status_code == 401
+        assert detail_of(response) == f"Unable to find key with ID: ghost-{n}"
+    assert oidc_provider.jwks_requests - fetches == JwksCache.ROTATION_REFETCHES_PER_MINUTE
+
+
+def test_expired_internal_token_on_me_says_expired(tenant_a):
+    """/ui/me accepts both token kinds; an expired token of ours must still read "expired"."""
+    past = int(time.time()) - 3600
+    token = internal(tenant_a.user, tenant_a.workspace, iat=past - 600, exp=past)
+    response = bearer(token).get(ME)
+    assert response.status_code == 401
+    assert detail_of(response) == "Token has expired"

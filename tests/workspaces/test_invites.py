@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from rest_framework.test import APIClient
 
 from tests import factories
 from tests.workspaces.conftest import detail, jwt_client
+from workspaces.invites import invite_send_email
 from workspaces.models import Invite, InviteStatus, Role, WorkspaceMember
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +97,8 @@ def test_email_must_have_one_at_with_both_parts(tenant_a, email):
     assert detail(response)[0]["loc"] == ["body", "email"]
 
 
-def test_invitation_email_escapes_html(tenant_a, settings, django_capture_on_commit_callbacks):
+def test_invitation_email_is_sent_after_commit_with_escaped_html(
+        tenant_a, settings, django_capture_on_commit_callbacks):
     settings.INVITE_EMAILS_ENABLED = True
     tenant_a.workspace.name = "<script>x</script>"
     tenant_a.workspace.save()
@@ -103,11 +106,30 @@ def test_invitation_email_escapes_html(tenant_a, settings, django_capture_on_com
         response = tenant_a.jwt_client().post(invites_url("/api/v1", tenant_a.workspace),
                                               {"email": "guest@x.io"}, format="json")
     assert response.status_code == 201
+    deadline = time.monotonic() + 10
+    while not mail.outbox and time.monotonic() < deadline:  # sent on a background thread
+        time.sleep(0.01)
     [message] = mail.outbox
     assert message.to == ["guest@x.io"]
     html = message.alternatives[0][0]
     assert "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<script>" not in html
+
+
+def test_no_invitation_email_unless_enabled(tenant_a, settings,
+                                            django_capture_on_commit_callbacks):
+    settings.INVITE_EMAILS_ENABLED = False
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_a.jwt_client().post(invites_url("/api/v1", tenant_a.workspace),
+                                   {"email": "guest@x.io"}, format="json")
+    assert mail.outbox == []
+
+
+def test_mail_failure_does_not_fail_the_invite(tenant_a, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
+    pending = invite(tenant_a.workspace, "x@y.z", by=tenant_a.user)
+    invite_send_email(invite=pending)  # connection refused: logged, not raised
 
 
 def test_list_pending_invites_oldest_first(prefix, tenant_a, django_assert_max_num_queries):

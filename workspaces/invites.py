@@ -1,0 +1,130 @@
+"""Invites (contract §2.4, §4.3, §4.6): at most one pending invite per (workspace, e-mail),
+addresses stored lower-cased, answered once by the addressee. Every function owns its
+transaction; errors carry the contract's wording.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.html import escape
+
+from accounts.models import User
+from stardag_site.api.errors import Conflict, Forbidden, NotFound
+from workspaces.models import Invite, InviteStatus, Role, Workspace, WorkspaceMember
+
+logger = logging.getLogger(__name__)
+
+
+def invite_create(*, actor: WorkspaceMember, email: str, role: str = Role.MEMBER) -> Invite:
+    """Invite an e-mail address (stored lower-cased). At most one pending invite per address;
+    the invitation e-mail is sent after commit, best effort."""
+    workspace = actor.workspace
+    email = email.strip().lower()
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise Forbidden("Requires owner role or higher")
+    if workspace.is_personal:
+        raise Forbidden("Cannot invite members to a personal workspace")
+    with transaction.atomic():
+        if WorkspaceMember.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+            raise Conflict("User is already a member")
+        if Invite.objects.filter(workspace=workspace, email=email,
+                                 status=InviteStatus.PENDING).exists():
+            raise Conflict("Invite already pending for this email")
+        try:
+            with transaction.atomic():
+                invite = Invite.objects.create(workspace=workspace, email=email, role=role,
+                                               invited_by=actor.user)
+        except IntegrityError:
+            raise Conflict("Invite already pending for this email") from None
+        transaction.on_commit(lambda: _send_in_background(invite))
+    return invite
+
+
+def invite_send_email(*, invite: Invite) -> None:
+    """Best effort: a failing mail server is logged, never raised, and every value put into the
+    HTML part is escaped. Runs on a background thread (see ``_send_in_background``)."""
+    inviter = invite.invited_by.email if invite.invited_by else "Someone"
+    workspace_name = invite.workspace.name
+    subject = f"You are invited to the Stardag workspace {workspace_name}"
+    text = (f"{inviter} invited you to join the Stardag workspace \"{workspace_name}\" as "
+            f"{invite.role}. Sign in to accept the invitation.")
+    html = (f"<p>{escape(inviter)} invited you to join the Stardag workspace "
+            f"<strong>{escape(workspace_name)}</strong> as {escape(invite.role)}.</p>"
+            "<p>Sign in to accept the invitation.</p>")
+    try:
+        send_mail(subject, text, None, [invite.email], html_message=html, fail_silently=False)
+    except Exception:  # best effort by contract: log and move on
+        logger.warning("Could not send the invitation e-mail for invite %s", invite.pk,
+                       exc_info=True)
+
+
+def _send_in_background(invite: Invite) -> None:
+    """After commit, off the request thread, so a slow mail server never delays the answer.
+    Only when ``INVITE_EMAILS_ENABLED`` is set (and Django's ``EMAIL_*`` settings point at a
+    mail server)."""
+    if not settings.INVITE_EMAILS_ENABLED:
+        return
+    threading.Thread(target=invite_send_email, kwargs={"invite": invite}, daemon=True,
+                     name=f"invite-mail-{invite.pk}").start()
+
+
+def invite_cancel(*, workspace: Workspace, invite_id: Any) -> None:
+    """Cancel a pending invite of the workspace; anything else is 404."""
+    with transaction.atomic():
+        updated = Invite.objects.filter(
+            pk=invite_id, workspace=workspace, status=InviteStatus.PENDING
+        ).update(status=InviteStatus.CANCELLED)
+    if not updated:
+        raise NotFound("Invite not found")
+
+
+def _pending_invite_for(*, invite_id: Any, user: User) -> Invite:
+    invite = (
+        Invite.objects.select_for_update()
+        .filter(pk=invite_id, status=InviteStatus.PENDING, email__iexact=user.email)
+        .first()
+    )
+    if invite is None:
+        raise NotFound("Invite not found")
+    return invite
+
+
+def invite_accept(*, invite_id: Any, user: User) -> Workspace:
+    """Join the invite's workspace with its role; an existing membership keeps its role."""
+    with transaction.atomic():
+        invite = _pending_invite_for(invite_id=invite_id, user=user)
+        if not WorkspaceMember.objects.filter(workspace_id=invite.workspace_id,
+                                              user=user).exists():
+            try:
+                with transaction.atomic():
+                    WorkspaceMember.objects.create(workspace_id=invite.workspace_id, user=user,
+                                                   role=invite.role)
+            except IntegrityError:
+                pass  # joined concurrently: keep that membership
+        invite.status = InviteStatus.ACCEPTED
+        invite.accepted_at = timezone.now()
+        invite.save(update_fields=["status", "accepted_at"])
+        return Workspace.objects.get(pk=invite.workspace_id)
+
+
+def invite_decline(*, invite_id: Any, user: User) -> None:
+    with transaction.atomic():
+        invite = _pending_invite_for(invite_id=invite_id, user=user)
+        invite.status = InviteStatus.DECLINED
+        invite.save(update_fields=["status"])
+
+
+def invites_pending_for(user: User) -> Any:
+    """Pending invites addressed to the user's e-mail (case-insensitive), oldest first."""
+    return (
+        Invite.objects.filter(status=InviteStatus.PENDING, email__iexact=user.email)
+        .select_related("workspace", "invited_by")
+        .order_by("created_at", "id")
+    )

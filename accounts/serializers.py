@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from workspaces.serializers import StrictUUIDField, WorkspaceWithRoleOut
+from stardag_site.api.fields import StrictUUIDField
+from workspaces.serializers import WorkspaceWithRoleOut
 
 
 class JwkOut(serializers.Serializer):

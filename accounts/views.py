@@ -16,11 +16,12 @@ from rest_framework.views import APIView
 from accounts.serializers import AuthConfigOut, ExchangeIn, ExchangeOut, JwksOut, MeOut
 from accounts.tokens import mint_access_token, public_jwks
 from stardag_site.api.authentication import OidcTokenAuthentication, UserTokenAuthentication
+from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import Forbidden
 from stardag_site.api.schema import error_responses
 from workspaces.invites import invites_pending_for
 from workspaces.models import WorkspaceMember
-from workspaces.serializers import MyInviteOut, validate_body
+from workspaces.serializers import MyInviteOut
 
 
 class PublicView(APIView):
@@ -55,7 +56,7 @@ class ExchangeView(APIView):
         summary="Exchange an OIDC access token for a workspace-scoped access token",
     )
     def post(self, request: Request) -> Response:
-        workspace_id = validate_body(ExchangeIn, request)["workspace_id"]
+        workspace_id = validated_body(request, ExchangeIn)["workspace_id"]
         if not WorkspaceMember.objects.filter(workspace_id=workspace_id,
                                               user=request.user).exists():
             raise Forbidden("Not a member of the requested workspace")
@@ -70,11 +71,7 @@ class MeView(APIView):
     @extend_schema(tags=["me"], responses={200: MeOut, **error_responses(400, 401, 409)},
                    summary="The caller and their workspaces")
     def get(self, request: Request) -> Response:
-        memberships = (
-            WorkspaceMember.objects.filter(user=request.user)
-            .select_related("workspace")
-            .order_by("created_at", "id")
-        )
+        memberships = WorkspaceMember.objects.of_user(request.user)
         return Response(MeOut({"user": request.user, "workspaces": memberships}).data)
 
 

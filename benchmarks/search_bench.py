@@ -118,7 +118,7 @@ def popular_name(environment: object) -> str:
     return row["task_name"] if row else "TrainModel"
 
 
-def cases(name: str) -> list[tuple[str, str, dict]]:
+def cases(name: str, size: int) -> list[tuple[str, str, dict]]:
     search, suggest = "/api/v1/tasks/search", "/api/v1/tasks/search"
     return [
         ("name filter", search, {"filter": f"task_name:{name}"}),
@@ -135,6 +135,7 @@ def cases(name: str) -> list[tuple[str, str, dict]]:
         ("sort task_namespace:asc", search, {"sort": "task_namespace:asc"}),
         ("sort task_namespace:desc", search, {"sort": "task_namespace:desc"}),
         ("page 1,000", search, {"page": "1000"}),
+        ("last page", search, {"page": str(math.ceil(size / 50))}),
         ("page 1,000, status filter", search, {"filter": "status:completed", "page": "1000"}),
         ("include_assets", search, {"include_assets": "metrics,report"}),
         ("keys", f"{suggest}/keys", {}),
@@ -214,6 +215,10 @@ def describe(body: dict) -> str:
     return f"{len(body.get('params', []))} params, {len(body.get('assets', []))} assets"
 
 
+def _load(values: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.1f}" for v in values)
+
+
 def pg_version() -> str:
     from django.db import connection
 
@@ -225,9 +230,10 @@ def pg_version() -> str:
 def run(size: int, args: argparse.Namespace) -> Path:
     environment, key, stats = prepare_environment(size, args.refill)
     rows = []
+    load_before = os.getloadavg()
     server = start_server(args.database_url, args.port)
     try:
-        for label, path, params in cases(popular_name(environment)):
+        for label, path, params in cases(popular_name(environment), size):
             latencies, body = measure(args.port, key, path, params, args.requests, args.warmup)
             rows.append((label, f"{path.removeprefix('/api/v1/tasks/search') or 'search'} "
                          f"{urlencode(params)}".strip(), percentile(latencies, 0.5),
@@ -236,6 +242,7 @@ def run(size: int, args: argparse.Namespace) -> Path:
                   flush=True)
     finally:
         stop_server(server)
+    load_after = os.getloadavg()
     out = ROOT / "benchmarks" / "results" / f"search-{size}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -245,6 +252,8 @@ def run(size: int, args: argparse.Namespace) -> Path:
         f"({platform.processor() or platform.machine()}), PostgreSQL {pg_version()}, "
         "gunicorn `stardag_site/gunicorn.conf.py` (DEBUG=0, suggestion cache off)",
         f"* data: {json.dumps(stats)}",
+        f"* load average (1/5/15 min) before {_load(load_before)}, after {_load(load_after)} "
+        "(other processes share the machine; the server and PostgreSQL need ~1 core)",
         f"* {args.requests} sequential requests per case after {args.warmup} warm-up requests, "
         "one keep-alive connection, API key auth, page_size 50",
         f"* command: `{' '.join(sys.argv)}`",

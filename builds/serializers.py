@@ -10,18 +10,10 @@ from rest_framework import serializers
 
 from accounts.models import User
 from builds.models import Build, Event
+from stardag_site.api.fields import TIMESTAMP_FORMAT as TIMESTAMP_FORMAT  # tasks.search_results
+from stardag_site.api.fields import UtcTimestampField
 
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 BUILD_NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-
-
-class Timestamp(serializers.DateTimeField):
-    """UTC, microseconds, ``Z`` suffix (contract §1.3)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("format", TIMESTAMP_FORMAT)
-        kwargs.setdefault("read_only", True)
-        super().__init__(**kwargs)
 
 
 class TriggerUserSerializer(serializers.Serializer):
@@ -46,9 +38,9 @@ class BuildSerializer(serializers.ModelSerializer):
     environment_id = serializers.UUIDField(read_only=True)
     user_id = serializers.UUIDField(read_only=True, allow_null=True)
     root_task_ids = serializers.ListField(child=serializers.CharField(), read_only=True)
-    created_at = Timestamp()
-    started_at = Timestamp(allow_null=True)
-    completed_at = Timestamp(allow_null=True)
+    created_at = UtcTimestampField()
+    started_at = UtcTimestampField(allow_null=True)
+    completed_at = UtcTimestampField(allow_null=True)
     status_triggered_by_user = serializers.SerializerMethodField()
 
     class Meta:
@@ -119,7 +111,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     build_id = serializers.UUIDField(read_only=True)
     task_id = serializers.UUIDField(read_only=True, allow_null=True)
-    created_at = Timestamp()
+    created_at = UtcTimestampField()
     event_metadata = serializers.JSONField(read_only=True, allow_null=True)
 
     class Meta:

@@ -17,7 +17,6 @@ from builds.models import Build, Event
 from builds.serializers import EventSerializer
 from builds.views import BUILD_ID, BuildScopedMixin
 from stardag_site.api.bodies import validated_body
-from stardag_site.api.errors import NotFound
 from tasks.models import Task, TaskDependency
 from tasks.serializers import (
     AssetItemSerializer,
@@ -37,9 +36,8 @@ from tasks.services import (
     task_event_record,
     task_register,
 )
+from tasks.views import TASK_ID, TaskScopedMixin
 
-TASK_ID = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH,
-                           description="The SDK's task id.")
 LIFECYCLE = [BUILD_ID, TASK_ID]
 
 
@@ -50,15 +48,8 @@ def build_task_queryset(build: Build):
             .order_by("created_at", "id"))
 
 
-class BuildTaskViewSet(BuildScopedMixin, viewsets.ViewSet):
+class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
     serializer_class = TaskWithStatusSerializer
-
-    def get_task(self) -> Task:
-        """The task named by the SDK ``task_id`` of the path, in the caller's environment."""
-        task = self.scoped(Task.objects.all()).filter(task_id=self.kwargs["task_id"]).first()
-        if task is None:
-            raise NotFound("Task not found")
-        return task
 
     @extend_schema(parameters=[BUILD_ID], request=TaskRegisterSerializer,
                    responses={201: TaskSerializer})

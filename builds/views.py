@@ -28,7 +28,7 @@ from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import Forbidden, NotFound
 from stardag_site.api.filtering import filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
-from stardag_site.api.pagination import paginate
+from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
 from stardag_site.api.params import PageParams, parse_uuid
 
 BUILD_ID = OpenApiParameter("build_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -37,11 +37,6 @@ TRIGGERED_BY = OpenApiParameter(
     description="Recorded as the caller's own OIDC subject when the caller uses an internal "
     "token; ignored for API keys.",
 )
-PAGE_PARAMS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
-]
-
 BUILD_FILTER_PARAMS = [
     OpenApiParameter("status", OpenApiTypes.STR, OpenApiParameter.QUERY,
                      description="One or more build statuses, comma-separated."),
@@ -87,8 +82,7 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
         queryset = filter_queryset_or_422(BuildFilterSet, request,
                                           self.scoped(Build.objects.all()))
         builds, total = paginate(queryset, params)
-        return Response({"builds": build_body(builds), "total": total, "page": params.page,
-                         "page_size": params.page_size})
+        return Response(page_body("builds", builds, total, params, build_body))
 
     @extend_schema(request=BuildCreateSerializer, responses={201: BuildSerializer})
     def create(self, request: Request) -> Response:

@@ -7,40 +7,17 @@ Input fields follow the contract's validation vocabulary (§1.5): a non-string `
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from rest_framework import serializers
 
 from locks.models import Lock
 from locks.services import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
+from stardag_site.api.fields import StrictCharField, UtcTimestampField
 
 _REQUIRED = {"required": "Field required", "null": "Field required"}
 
 
-class StrictCharField(serializers.CharField):
-    """A JSON string and nothing else (no number-to-string coercion, no trimming)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("trim_whitespace", False)
-        max_length = kwargs.get("max_length")
-        kwargs.setdefault("error_messages", {
-            **_REQUIRED,
-            "invalid": "Input should be a valid string",
-            "blank": "String should have at least 1 character",
-            "min_length": "String should have at least {min_length} character",
-            "max_length": f"String should have at most {max_length} characters",
-        })
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 def _owner_id() -> StrictCharField:
-    return StrictCharField(min_length=1, max_length=255)
+    return StrictCharField(min_length=1, max_length=255, trim_whitespace=False)
 
 
 def _ttl_seconds() -> serializers.IntegerField:
@@ -80,18 +57,10 @@ class LockReleaseSerializer(serializers.Serializer):
     )
 
 
-class TimestampField(serializers.DateTimeField):
-    """RFC 3339 in UTC, always with microseconds and a ``Z`` (§1.3)."""
-
-    def to_representation(self, value: datetime) -> str:
-        text = value.astimezone(UTC).isoformat(timespec="microseconds")
-        return text.replace("+00:00", "Z")
-
-
 class LockSerializer(serializers.ModelSerializer):
     environment_id = serializers.UUIDField(read_only=True)
-    acquired_at = TimestampField(read_only=True)
-    expires_at = TimestampField(read_only=True)
+    acquired_at = UtcTimestampField()
+    expires_at = UtcTimestampField()
 
     class Meta:
         model = Lock

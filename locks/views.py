@@ -62,9 +62,6 @@ class LockView(SdkScopedMixin, APIView):
             raise invalid("path", "lock_name",
                           f"String should have at most {MAX_LOCK_NAME_LENGTH} characters",
                           "string_too_long", name)
-        if "\x00" in name:
-            raise invalid("path", "lock_name", "Null characters are not allowed.", "value_error",
-                          name)
 
 
 class LockAcquireView(LockView):
@@ -148,7 +145,5 @@ class CompletionStatusView(LockView):
                    parameters=[OpenApiParameter("task_id", str, OpenApiParameter.PATH)],
                    responses={200: CompletionStatusSerializer})
     def get(self, request: Request, task_id: str) -> Response:
-        # A NUL cannot be in a stored task id (nor in a PostgreSQL query): an unknown task.
-        done = "\x00" not in task_id and services.lock_task_is_completed(
-            environment=self.environment, task_id=task_id)
+        done = services.lock_task_is_completed(environment=self.environment, task_id=task_id)
         return Response({"task_id": task_id, "is_completed": done})

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from tasks.models import Task
-from tasks.search import DEFAULT_ORDER, clause_condition, q_condition, sort_order
+from tasks.search import DEFAULT_ORDER, q_condition, search_conditions, sort_order
 from tasks.search_grammar import parse_filter
 
 
@@ -43,8 +43,13 @@ class TaskSearchFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_clauses(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
-        for clause in parse_filter(value):
-            queryset = queryset.filter(clause_condition(clause))
+        # The caller's environment lets numeric clauses use the side table (tasks.search_numbers).
+        principal = getattr(self.request, "auth", None)
+        environment = getattr(principal, "environment", None)
+        conditions = search_conditions(parse_filter(value),
+                                       environment_id=getattr(environment, "pk", None))
+        for condition in conditions:
+            queryset = queryset.filter(condition)
         return queryset
 
     def filter_text(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:

@@ -1,9 +1,9 @@
 """Task search clauses as ORM conditions (contract §7.1-§7.3).
 
-``clause_condition`` turns one parsed clause (``tasks.search_grammar``) into a ``Q`` that the
-``TaskSearchFilterSet`` ANDs onto an environment-scoped task queryset. Every branch is a Django
-lookup or one of the fixed-template expressions of ``tasks.search_expressions``; input reaches
-SQL only as bound parameters. A clause that can never match (an unparsable timestamp, a
+``search_conditions`` turns the parsed clauses (``tasks.search_grammar``) into ``Q`` objects that
+the ``TaskSearchFilterSet`` ANDs onto an environment-scoped task queryset. Every branch is a
+Django lookup or one of the fixed-template expressions of ``tasks.search_expressions`` and
+``tasks.search_numbers``; input reaches SQL only as bound parameters. A clause that can never match (an unparsable timestamp, a
 non-numeric value for ``>``) becomes ``NOTHING`` rather than an error, so a search never fails.
 """
 
@@ -38,6 +38,7 @@ from tasks.search_expressions import (
     containment_candidates,
 )
 from tasks.search_grammar import Clause, JsonPath
+from tasks.search_numbers import NumberIndexMatch, indexable, number_index_available
 
 NOTHING = Q(pk__in=[])  # Django short-circuits an empty IN to "no rows" without a query.
 
@@ -207,6 +208,37 @@ def clause_condition(clause: Clause) -> Q:
     if clause.key == "build_id":
         return _build_id_condition(clause.op, clause.value)
     return _text_condition(_TEXT_COLUMNS[clause.key], clause.op, clause.value)
+
+
+def search_conditions(clauses: list[Clause], *, environment_id: Any = None) -> list[Q]:
+    """The conditions of all clauses (to be ANDed).
+
+    On PostgreSQL with the numeric side table, ``>``/``<``/``>=``/``<=`` on ``param.*`` and
+    ``asset.*`` become index range scans (``tasks.search_numbers``); the bounds of all numeric
+    ``param`` clauses on one path form a single range (the same thing, since a path holds one
+    value). Asset clauses stay separate: "some asset of that name satisfies it" is per clause.
+    """
+    conditions: list[Q] = []
+    ranges: dict[JsonPath, list[tuple[str, Decimal]]] = {}
+    for clause in clauses:
+        if (clause.kind in ("param", "asset") and clause.op in _COMPARE
+                and environment_id is not None and indexable(clause.path)
+                and number_index_available()):
+            number = parse_number(clause.value)
+            if number is None:
+                conditions.append(NOTHING)
+            elif clause.kind == "param":
+                ranges.setdefault(clause.path, []).append((clause.op, number))
+            else:
+                conditions.append(Q(NumberIndexMatch(
+                    environment_id=environment_id, scope=f"asset.{clause.asset_name}",
+                    path=clause.path, bounds=[(clause.op, number)])))
+            continue
+        conditions.append(clause_condition(clause))
+    for path, bounds in ranges.items():
+        conditions.append(Q(NumberIndexMatch(environment_id=environment_id, scope="param",
+                                             path=path, bounds=bounds)))
+    return conditions
 
 
 def q_condition(text: str) -> Q:

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from builds.serializers import Timestamp
+from stardag_site.api.fields import UtcTimestampField
 from tasks.models import Task, TaskAsset
 
 
@@ -41,7 +41,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
     environment_id = serializers.UUIDField(read_only=True)
     task_data = serializers.JSONField(read_only=True)
-    created_at = Timestamp()
+    created_at = UtcTimestampField()
 
     class Meta:
         model = Task
@@ -53,8 +53,8 @@ class TaskSerializer(serializers.ModelSerializer):
 class TaskWithStatusSerializer(TaskSerializer):
     """Task plus its GLOBAL status (§5.3), read from the materialised columns (§4.10.4)."""
 
-    started_at = Timestamp(allow_null=True)
-    completed_at = Timestamp(allow_null=True)
+    started_at = UtcTimestampField(allow_null=True)
+    completed_at = UtcTimestampField(allow_null=True)
     status_build_id = serializers.UUIDField(read_only=True, allow_null=True)
 
     class Meta(TaskSerializer.Meta):
@@ -77,7 +77,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
     task_id = serializers.SerializerMethodField()
     body = serializers.JSONField(read_only=True)
-    created_at = Timestamp()
+    created_at = UtcTimestampField()
 
     class Meta:
         model = TaskAsset
@@ -129,9 +129,9 @@ class TaskMetadataSerializer(serializers.Serializer):
     version = serializers.SerializerMethodField()
     output_uri = serializers.CharField(allow_null=True)
     status = serializers.CharField()
-    registered_at = Timestamp(source="created_at")
-    started_at = Timestamp(allow_null=True)
-    completed_at = Timestamp(allow_null=True)
+    registered_at = UtcTimestampField(source="created_at")
+    started_at = UtcTimestampField(allow_null=True)
+    completed_at = UtcTimestampField(allow_null=True)
     error_message = serializers.CharField(allow_null=True)
 
     def get_version(self, task: Task) -> str:

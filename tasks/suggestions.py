@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -91,6 +92,11 @@ def _json_type(value: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _usable(name: str) -> bool:
+    return _SEGMENT.fullmatch(name) is not None
+
+
 def _walk(document: Any, prefix: str, depth: int, seen: dict[str, str | None]) -> None:
     """Record every key of ``document`` (depth ≤ 3) as ``prefix.key`` with its value's type.
 
@@ -100,10 +106,11 @@ def _walk(document: Any, prefix: str, depth: int, seen: dict[str, str | None]) -
     if not isinstance(document, dict):
         return
     for name, value in document.items():
-        if not isinstance(name, str) or _SEGMENT.fullmatch(name) is None:
+        if not isinstance(name, str) or not _usable(name):
             continue
         key = f"{prefix}.{name}"
-        seen.setdefault(key, _json_type(value))
+        if key not in seen:
+            seen[key] = _json_type(value)
         if depth >= MAX_DEPTH:
             continue
         if isinstance(value, dict):
@@ -114,19 +121,20 @@ def _walk(document: Any, prefix: str, depth: int, seen: dict[str, str | None]) -
 
 def _tally(documents: Iterable[tuple[str, Any]]) -> list[KeyStat]:
     """Keys found in ``(prefix, document)`` rows: rows containing each key, most frequent first."""
-    counts: Counter[str] = Counter()
-    types: dict[str, Counter[str]] = {}
+    counts: dict[str, int] = {}
+    types: dict[str, dict[str, int]] = {}
     for prefix, document in documents:
         seen: dict[str, str | None] = {}
         _walk(document, prefix, 1, seen)
         for key, json_type in seen.items():
-            counts[key] += 1
+            counts[key] = counts.get(key, 0) + 1
             if json_type is not None:
-                types.setdefault(key, Counter())[json_type] += 1
+                tally = types.setdefault(key, {})
+                tally[json_type] = tally.get(json_type, 0) + 1
     stats = []
     for key, count in counts.items():
         tally = types.get(key)
-        json_type = tally.most_common(1)[0][0] if tally else "string"
+        json_type = max(sorted(tally), key=tally.__getitem__) if tally else "string"
         stats.append(KeyStat(key, json_type, count))
     stats.sort(key=lambda stat: (-stat.count, stat.key))
     return stats
@@ -202,22 +210,38 @@ def _column_values(environment: Environment, column: str, prefix: str,
 
 def _build_values(environment: Environment, key: str, prefix: str,
                   limit: int) -> list[dict[str, Any]]:
+    """Distinct tasks with events in each of the ``BUILD_SAMPLE`` most recent matching builds.
+
+    Counted per build straight from the ``(build, task)`` event index; builds sharing a name
+    (names are not unique) are counted again together, so a task in two of them counts once.
+    """
     builds = Build.objects.filter(environment=environment)
-    if not prefix:
-        pass
-    elif key == "build_name":
+    if prefix and key == "build_name":
         builds = builds.filter(name__istartswith=prefix)
-    else:
+    elif prefix:
         builds = builds.alias(id_text=UuidText(F("id"))).filter(id_text__istartswith=prefix)
-    recent = builds.order_by("-created_at", "-id").values("pk")[:BUILD_SAMPLE]
-    group = "build__name" if key == "build_name" else "build_id"
-    rows = (
-        Event.objects.filter(build__in=recent, task__isnull=False)
-        .values(group)
+    names = dict(builds.order_by("-created_at", "-id").values_list("pk", "name")[:BUILD_SAMPLE])
+    per_build = dict(
+        Event.objects.filter(build_id__in=list(names), task__isnull=False)
+        .values("build_id")
         .annotate(n=Count("task_id", distinct=True))
-        .values_list(group, "n")
+        .values_list("build_id", "n")
     )
-    return _ranked(rows, limit)
+    if key == "build_id":
+        return _ranked(per_build.items(), limit)
+    by_name: dict[str, list[Any]] = {}
+    for build_pk in per_build:
+        by_name.setdefault(names[build_pk], []).append(build_pk)
+    counts = {name: per_build[pks[0]] for name, pks in by_name.items() if len(pks) == 1}
+    shared = [pk for pks in by_name.values() if len(pks) > 1 for pk in pks]
+    if shared:
+        counts.update(
+            Event.objects.filter(build_id__in=shared, task__isnull=False)
+            .values("build__name")
+            .annotate(n=Count("task_id", distinct=True))
+            .values_list("build__name", "n")
+        )
+    return _ranked(counts.items(), limit)
 
 
 def _json_values(rows: Iterable[tuple[str | None, str | None]], prefix: str,

@@ -6,6 +6,8 @@ fields come from the materialised columns (§5.3).
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -18,7 +20,7 @@ from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import NotFound
 from stardag_site.api.filtering import filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
-from stardag_site.api.pagination import paginate
+from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
 from stardag_site.api.params import PageParams
 from tasks.filters import TaskListFilterSet
 from tasks.models import Task
@@ -35,22 +37,29 @@ from tasks.services import task_create_outside_build
 TASK_ID = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH,
                            description="The SDK's task id.")
 LIST_PARAMS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+    *PAGE_PARAMS,
     OpenApiParameter("task_name", OpenApiTypes.STR, OpenApiParameter.QUERY),
     OpenApiParameter("task_namespace", OpenApiTypes.STR, OpenApiParameter.QUERY,
                      description="Exact namespace; empty means no filter."),
 ]
 
 
-class TaskViewSet(SdkScopedMixin, viewsets.ViewSet):
-    serializer_class = TaskSerializer
+class TaskScopedMixin(SdkScopedMixin):
+    # Resolves ``{task_id}`` (the SDK's task id) for ``.../tasks/{task_id}...`` endpoints. No
+    # docstring: drf-spectacular would show it as the description of TaskViewSet's operations.
 
-    def get_task(self, task_id: str) -> Task:
-        task = self.scoped(Task.objects.all()).filter(task_id=task_id).first()
+    kwargs: dict[str, Any]
+
+    def get_task(self) -> Task:
+        """The task named by the SDK ``task_id`` of the path, in the caller's environment."""
+        task = self.scoped(Task.objects.all()).filter(task_id=self.kwargs["task_id"]).first()
         if task is None:
             raise NotFound("Task not found")
         return task
+
+
+class TaskViewSet(TaskScopedMixin, viewsets.ViewSet):
+    serializer_class = TaskSerializer
 
     @extend_schema(parameters=LIST_PARAMS, responses=TaskListSerializer)
     def list(self, request: Request) -> Response:
@@ -60,8 +69,8 @@ class TaskViewSet(SdkScopedMixin, viewsets.ViewSet):
             self.scoped(Task.objects.all()).order_by("-created_at", "-id"),
         )
         tasks, total = paginate(queryset, params)
-        return Response({"tasks": TaskSerializer(tasks, many=True).data, "total": total,
-                         "page": params.page, "page_size": params.page_size})
+        return Response(page_body("tasks", tasks, total, params,
+                                  lambda page: TaskSerializer(page, many=True).data))
 
     @extend_schema(request=TaskRegisterSerializer, responses={201: TaskSerializer})
     def create(self, request: Request) -> Response:
@@ -72,21 +81,21 @@ class TaskViewSet(SdkScopedMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[TASK_ID], responses=TaskSerializer)
     def retrieve(self, request: Request, task_id: str) -> Response:
-        return Response(TaskSerializer(self.get_task(task_id)).data)
+        return Response(TaskSerializer(self.get_task()).data)
 
     @extend_schema(parameters=[TASK_ID], responses=AssetListSerializer)
     def assets(self, request: Request, task_id: str) -> Response:
-        task = self.get_task(task_id)
+        task = self.get_task()
         assets = task.assets.order_by("created_at", "id")
         return Response({"assets": AssetSerializer(assets, many=True,
                                                    context={"task": task}).data})
 
     @extend_schema(parameters=[TASK_ID], responses=EventSerializer(many=True))
     def events(self, request: Request, task_id: str) -> Response:
-        task = self.get_task(task_id)
+        task = self.get_task()
         events = Event.objects.filter(task=task).order_by("-created_at", "-id")
         return Response(EventSerializer(events, many=True).data)
 
     @extend_schema(parameters=[TASK_ID], responses=TaskMetadataSerializer)
     def metadata(self, request: Request, task_id: str) -> Response:
-        return Response(TaskMetadataSerializer(self.get_task(task_id)).data)
+        return Response(TaskMetadataSerializer(self.get_task()).data)

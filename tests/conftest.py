@@ -42,17 +42,13 @@ class Tenant:
     api_key: str
 
     def key_client(self) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_X_API_KEY=self.api_key)
-        return client
+        return factories.api_key_client(self.api_key)
 
     def token(self) -> str:
         return factories.internal_token(self.user, self.workspace)
 
     def jwt_client(self) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token()}")
-        return client
+        return factories.bearer_client(self.token())
 
 
 def make_tenant(label: str) -> Tenant:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from rest_framework.test import APIClient
+
 from accounts.models import User
 from accounts.tokens import mint_access_token
 from workspaces.api_keys import api_key_create
@@ -55,3 +57,17 @@ def make_api_key(environment: Environment, name: str = "test key") -> str:
 def internal_token(user: User, workspace: Workspace) -> str:
     token, _ = mint_access_token(user_id=user.id, workspace_id=workspace.id)
     return token
+
+
+def bearer_client(token: str) -> APIClient:
+    """A client that sends ``Authorization: Bearer <token>``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def api_key_client(raw_key: str) -> APIClient:
+    """A client that sends ``X-API-Key: <raw_key>``."""
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw_key)
+    return client

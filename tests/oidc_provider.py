@@ -1,5 +1,6 @@
 """A real, minimal OIDC provider for tests: an RSA key, tokens signed with it, and its JWKS
 served over HTTP on 127.0.0.1 so the server's JWKS cache fetches it like any deployment would.
+``LocalJsonServer`` also serves the CLI tests' token endpoint.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,25 +17,16 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 
-class LocalOidcProvider:
-    def __init__(self) -> None:
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = f"test-{uuid.uuid4().hex[:8]}"
-        self.jwks_requests = 0
-        provider = self
+class LocalJsonServer:
+    """A threaded HTTP server on a free port of 127.0.0.1 that answers ``method`` requests with
+    ``answer(request) -> (status, JSON body)``; other methods get the standard 501."""
 
+    def __init__(self, answer: Callable[[BaseHTTPRequestHandler], tuple[int, bytes]], *,
+                 method: str = "GET") -> None:
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                provider.jwks_requests += 1
-                if self.path.endswith("/certs"):
-                    body = json.dumps(provider.jwks()).encode()
-                    self.send_response(200)
-                elif self.path.endswith("/.well-known/openid-configuration"):
-                    body = json.dumps({"issuer": provider.issuer}).encode()
-                    self.send_response(200)
-                else:
-                    body = b"{}"
-                    self.send_response(404)
+            def reply(self) -> None:
+                status, body = answer(self)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -42,12 +35,32 @@ class LocalOidcProvider:
             def log_message(self, *args: Any) -> None:
                 pass
 
+        setattr(Handler, f"do_{method}", Handler.reply)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        port = self.server.server_address[1]
-        self.issuer = f"http://127.0.0.1:{port}/realms/stardag"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class LocalOidcProvider:
+    def __init__(self) -> None:
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = f"test-{uuid.uuid4().hex[:8]}"
+        self.jwks_requests = 0
+        self.http = LocalJsonServer(self._answer)
+        self.issuer = f"{self.http.url}/realms/stardag"
         self.jwks_url = f"{self.issuer}/protocol/openid-connect/certs"
+
+    def _answer(self, request: BaseHTTPRequestHandler) -> tuple[int, bytes]:
+        self.jwks_requests += 1
+        if request.path.endswith("/certs"):
+            return 200, json.dumps(self.jwks()).encode()
+        if request.path.endswith("/.well-known/openid-configuration"):
+            return 200, json.dumps({"issuer": self.issuer}).encode()
+        return 404, b"{}"
 
     def jwks(self) -> dict[str, Any]:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private_key.public_key()))
@@ -77,5 +90,4 @@ class LocalOidcProvider:
         return jwt.encode(claims, self.private_key, algorithm="RS256", headers=headers)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import NotFound
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.params import parse_uuid, query_bool
@@ -33,7 +34,6 @@ from workspaces.serializers import (
     TargetRootCreateIn,
     TargetRootOut,
     TargetRootUpdateIn,
-    validate_body,
 )
 from workspaces.views import WORKSPACE_ID, WorkspaceView, path_uuid
 
@@ -58,7 +58,7 @@ class EnvironmentListView(WorkspaceView):
                    responses={201: EnvironmentOut, **error_responses(401, 403, 404, 409, 422)})
     def post(self, request: Request, workspace_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
-        data = validate_body(EnvironmentCreateIn, request)
+        data = validated_body(request, EnvironmentCreateIn)
         environment = services.environment_create(workspace=membership.workspace, **data)
         return Response(EnvironmentOut(environment).data, status=status.HTTP_201_CREATED)
 
@@ -74,7 +74,7 @@ class EnvironmentDetailView(WorkspaceView):
     def patch(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
-        data = validate_body(EnvironmentUpdateIn, request, required=False)
+        data = validated_body(request, EnvironmentUpdateIn, required=False)
         environment = services.environment_update(
             environment=self.environment_of(membership),
             name=data.get("name"),
@@ -111,7 +111,7 @@ class ApiKeyListView(WorkspaceView):
     def post(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
-        name = validate_body(ApiKeyCreateIn, request)["name"]
+        name = validated_body(request, ApiKeyCreateIn)["name"]
         new_key = api_key_create(environment=self.environment_of(membership), name=name,
                                  created_by=request.user)
         body = {**ApiKeyOut(new_key.api_key).data, "key": new_key.raw_key}
@@ -148,7 +148,7 @@ class TargetRootListView(WorkspaceView):
     def post(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
-        data = validate_body(TargetRootCreateIn, request)
+        data = validated_body(request, TargetRootCreateIn)
         root = services.target_root_create(environment=self.environment_of(membership), **data)
         return Response(TargetRootOut(root).data, status=status.HTTP_201_CREATED)
 
@@ -176,7 +176,7 @@ class TargetRootDetailView(WorkspaceView):
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
         root_uuid = parse_uuid(root_id, "root_id")
-        data = validate_body(TargetRootUpdateIn, request, required=False)
+        data = validated_body(request, TargetRootUpdateIn, required=False)
         root = self.root(self.environment_of(membership), root_uuid)
         root = services.target_root_update(root=root, name=data.get("name"),
                                            uri_prefix=data.get("uri_prefix"))

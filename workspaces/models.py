@@ -68,6 +68,13 @@ class Workspace(models.Model):
         return f"{self.name} ({self.slug})"
 
 
+class WorkspaceMemberQuerySet(models.QuerySet["WorkspaceMember"]):
+    def of_user(self, user: object) -> WorkspaceMemberQuerySet:
+        """The user's memberships with their workspaces, oldest first: how ``/me`` and
+        ``GET /workspaces`` list a user's workspaces."""
+        return self.filter(user=user).select_related("workspace").order_by("created_at", "id")
+
+
 class WorkspaceMember(models.Model):
     """A membership; its id is the ``member_id`` of the member endpoints."""
 
@@ -78,6 +85,8 @@ class WorkspaceMember(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

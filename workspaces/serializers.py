@@ -7,62 +7,15 @@ OpenAPI schema.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.validators import RegexValidator
 from rest_framework import serializers
-from rest_framework.request import Request
 
-from stardag_site.api.errors import RequestValidationError, validation_item
+from stardag_site.api.fields import StrictCharField, StrictIntegerField, UtcTimestampField
 from workspaces.models import SLUG_PATTERN, Role
 
 # --- Fields -----------------------------------------------------------------------------------
-
-
-class StrictCharField(serializers.CharField):
-    """A string, and only a string: DRF's CharField would turn ``123`` into ``"123"``."""
-
-    default_error_messages = {"invalid": "Input should be a valid string"}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer (or an integral number); booleans and strings are rejected."""
-
-    default_error_messages = {"invalid": "Input should be a valid integer"}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            self.fail("invalid")
-        if isinstance(data, float) and not data.is_integer():
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictUUIDField(serializers.UUIDField):
-    """A UUID given as a string (DRF would also take an integer)."""
-
-    default_error_messages = {"invalid": "Input should be a valid UUID"}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class UtcDateTimeField(serializers.DateTimeField):
-    """RFC 3339 in UTC with microseconds and a ``Z`` suffix, always (§1.3)."""
-
-    def to_representation(self, value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 SLUG_MESSAGE = (
     "Slug must be 2-64 characters of lower-case letters, digits, '-' or '_', starting and "
@@ -94,34 +47,6 @@ def name_field(**kwargs: Any) -> StrictCharField:
 
 
 ROLE_CHOICES = [role.value for role in Role]
-
-
-# --- Reading the body -------------------------------------------------------------------------
-
-
-def _body_absent(request: Request) -> bool:
-    data = request.data
-    if data is None:
-        return True
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    return data == {} and length in ("", "0")
-
-
-def validate_body(serializer_class: type[serializers.Serializer], request: Request, *,
-                  required: bool = True) -> dict[str, Any]:
-    """The validated body. An absent body is ``missing`` at ``["body"]`` when required, and
-    an empty object otherwise (PATCH without a body changes nothing)."""
-    if _body_absent(request):
-        if required:
-            raise RequestValidationError(
-                [validation_item(["body"], "Field required", "missing", None)]
-            )
-        data: Any = {}
-    else:
-        data = request.data
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # --- Input ------------------------------------------------------------------------------------
@@ -270,9 +195,9 @@ class ApiKeyOut(serializers.Serializer):
     name = serializers.CharField()
     key_prefix = serializers.CharField()
     created_by_id = serializers.UUIDField(allow_null=True)
-    created_at = UtcDateTimeField()
-    last_used_at = UtcDateTimeField(allow_null=True)
-    revoked_at = UtcDateTimeField(allow_null=True)
+    created_at = UtcTimestampField()
+    last_used_at = UtcTimestampField(allow_null=True)
+    revoked_at = UtcTimestampField(allow_null=True)
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
@@ -284,7 +209,7 @@ class TargetRootOut(serializers.Serializer):
     environment_id = serializers.UUIDField()
     name = serializers.CharField()
     uri_prefix = serializers.CharField()
-    created_at = UtcDateTimeField()
+    created_at = UtcTimestampField()
 
 
 class SdkTargetRootOut(serializers.Serializer):

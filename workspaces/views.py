@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stardag_site.api.authentication import UserTokenAuthentication
+from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import NotFound
 from stardag_site.api.mixins import WorkspaceScopedMixin
 from stardag_site.api.params import parse_uuid
@@ -33,7 +34,6 @@ from workspaces.serializers import (
     WorkspaceOut,
     WorkspaceUpdateIn,
     WorkspaceWithRoleOut,
-    validate_body,
 )
 
 
@@ -61,18 +61,14 @@ class WorkspaceListView(APIView):
     @extend_schema(responses={200: WorkspaceWithRoleOut(many=True), **error_responses(401)},
                    summary="Workspaces the caller is a member of")
     def get(self, request: Request) -> Response:
-        memberships = (
-            WorkspaceMember.objects.filter(user=request.user)
-            .select_related("workspace")
-            .order_by("created_at", "id")
-        )
+        memberships = WorkspaceMember.objects.of_user(request.user)
         return Response(WorkspaceWithRoleOut(memberships, many=True).data)
 
     @extend_schema(request=WorkspaceCreateIn,
                    responses={201: WorkspaceOut, **error_responses(401, 403, 409, 422)},
                    summary="Create a shared workspace with its first environment")
     def post(self, request: Request) -> Response:
-        data = validate_body(WorkspaceCreateIn, request)
+        data = validated_body(request, WorkspaceCreateIn)
         workspace = services.workspace_create(user=request.user, **data)
         return Response(WorkspaceOut(workspace).data, status=status.HTTP_201_CREATED)
 
@@ -93,7 +89,7 @@ class WorkspaceDetailView(WorkspaceView):
     @extend_schema(request=WorkspaceUpdateIn, responses={200: WorkspaceOut, **MEMBER_ERRORS})
     def patch(self, request: Request, workspace_id: str) -> Response:
         workspace = self.membership(Role.ADMIN).workspace
-        data = validate_body(WorkspaceUpdateIn, request, required=False)
+        data = validated_body(request, WorkspaceUpdateIn, required=False)
         workspace = services.workspace_update(workspace=workspace, name=data.get("name"),
                                               description=data.get("description"))
         return Response(WorkspaceOut(workspace).data)
@@ -137,7 +133,7 @@ class MemberDetailView(WorkspaceView):
     def patch(self, request: Request, workspace_id: str, member_id: str) -> Response:
         actor = self.membership(Role.ADMIN)
         target_id = parse_uuid(member_id, "member_id")
-        role = validate_body(MemberUpdateIn, request)["role"]
+        role = validated_body(request, MemberUpdateIn)["role"]
         member = services.member_update(actor=actor, member=self.member(actor, target_id),
                                         role=role)
         return Response(MemberOut(member).data)
@@ -170,7 +166,7 @@ class InviteListView(WorkspaceView):
                    responses={201: InviteOut, **error_responses(401, 403, 404, 409, 422)})
     def post(self, request: Request, workspace_id: str) -> Response:
         actor = self.membership(Role.ADMIN)
-        data = validate_body(InviteCreateIn, request)
+        data = validated_body(request, InviteCreateIn)
         invite = invites.invite_create(actor=actor, email=data["email"], role=data["role"])
         return Response(InviteOut(invite).data, status=status.HTTP_201_CREATED)
 

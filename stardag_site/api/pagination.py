@@ -6,8 +6,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 from stardag_site.api.params import PageParams
+
+PAGE_PARAMS = [
+    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+]
 
 
 def paginate(queryset: QuerySet[Any], params: PageParams) -> tuple[list[Any], int]:

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.factories import api_key_client as key_client
 from workspaces.api_keys import hash_api_key
 from workspaces.models import ApiKey
 
@@ -18,12 +19,6 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/target-roots"
 SDK_CHALLENGE = 'Bearer, ApiKey realm="sdk"'
-
-
-def key_client(raw: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=raw)
-    return client
 
 
 def key_row(raw: str) -> ApiKey:

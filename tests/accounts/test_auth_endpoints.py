@@ -6,11 +6,11 @@ import uuid
 
 import jwt
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import decode_access_token, signing_keys
 from tests import factories
+from tests.factories import bearer_client as bearer
 from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
@@ -18,12 +18,6 @@ pytestmark = pytest.mark.django_db
 JWKS_PATHS = ["/.well-known/jwks.json", "/api/v1/.well-known/jwks.json"]
 CONFIG_PATHS = ["/api/v1/auth/config", "/auth/config"]
 EXCHANGE_PATHS = ["/api/v1/auth/exchange", "/auth/exchange"]
-
-
-def bearer(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 @pytest.mark.parametrize("path", JWKS_PATHS)

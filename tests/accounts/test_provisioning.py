@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from django.db import connection
 
 from accounts.models import User
 from accounts.services import display_name_from_claims, user_from_oidc_claims
 from stardag_site.api.errors import BadRequest, Conflict
 from tests import factories
+from tests.concurrency import run_threads
 from workspaces.models import Environment, Role, TargetRoot, Workspace, WorkspaceMember
 from workspaces.services import personal_slug_base
 
@@ -145,26 +144,11 @@ def test_concurrent_first_contact_creates_one_user():
     """Eight requests of a brand-new user arrive at once: one user, one personal workspace,
     and every request gets that user (never an error)."""
     threads_count = 8
-    barrier = threading.Barrier(threads_count)
-    results: list[object] = []
-    errors: list[BaseException] = []
 
-    def first_contact() -> None:
-        try:
-            barrier.wait()
-            results.append(user_from_oidc_claims(claims("racer-sub", "racer@example.com",
-                                                        name="Racer")).pk)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def first_contact(_: int) -> object:
+        return user_from_oidc_claims(claims("racer-sub", "racer@example.com", name="Racer")).pk
 
-    threads = [threading.Thread(target=first_contact) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = run_threads(threads_count, first_contact)  # fails on any error in a thread
     assert len(results) == threads_count
     user = User.objects.get(external_id="racer-sub")
     assert set(results) == {user.pk}
@@ -179,21 +163,14 @@ def test_concurrent_first_contact_over_http(live_server, oidc_provider):
     import httpx
 
     token = oidc_provider.token("http-racer", email="http.racer@example.com")
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
 
-    def call() -> None:
-        barrier.wait()
+    def call(_: int) -> int:
         with httpx.Client(timeout=30) as client:
             response = client.get(f"{live_server.url}/api/v1/ui/me",
                                   headers={"Authorization": f"Bearer {token}"})
-        statuses.append(response.status_code)
+        return response.status_code
 
-    threads = [threading.Thread(target=call) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_threads(6, call)
     assert statuses == [200] * 6
     assert User.objects.filter(external_id="http-racer").count() == 1
     assert Workspace.objects.filter(created_by__external_id="http-racer").count() == 1

@@ -13,16 +13,11 @@ from rest_framework.test import APIClient
 from accounts.oidc import JwksCache
 from accounts.tokens import signing_keys
 from tests import factories
+from tests.factories import bearer_client as bearer
 
 pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/ui/me"
-
-
-def bearer(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 def detail_of(response) -> str:

@@ -3,12 +3,13 @@
 import pytest
 
 
-@pytest.mark.parametrize("path", ["/api/v1/tasks/a%00b", "/api/v1/tasks/a%00b/metadata",
-                                  "/api/v1/locks/x%00y"])
-def test_nul_in_path_is_422(client_a, path):
+@pytest.mark.parametrize(("path", "name"), [("/api/v1/tasks/a%00b", "task_id"),
+                                            ("/api/v1/tasks/a%00b/metadata", "task_id"),
+                                            ("/api/v1/locks/x%00y", "lock_name")])
+def test_nul_in_path_is_422(client_a, path, name):
     response = client_a.get(path)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path"]
+    assert response.json()["detail"][0]["loc"] == ["path", name]
 
 
 def test_nul_in_query_is_422(client_a):

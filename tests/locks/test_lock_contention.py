@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import itertools
 import random
-import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection
 
 from locks.models import Lock
 from locks.services import ConcurrencyLimitReached, LockHeld, lock_acquire, lock_release
+from tests.concurrency import run_threads
 from workspaces.models import Environment
 
 WORKERS = 32
@@ -36,26 +34,6 @@ class Hold:
     version: int
     start: float
     end: float
-
-
-def _run_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
-    """Run ``work(index)`` in ``count`` threads; each closes its own DB connection."""
-    errors: list[BaseException] = []
-
-    def target(index: int) -> None:
-        try:
-            work(index)
-        except BaseException as exc:  # reported by the test, never swallowed
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def _hammer(environment: Environment, seconds: float) -> tuple[list[Hold], Counter[str]]:
@@ -84,8 +62,7 @@ def _hammer(environment: Environment, seconds: float) -> tuple[list[Hold], Count
             lock_release(environment=environment, name=name, owner_id=owner)
             holds.append(Hold(name, owner, result.lock.version, start, end))
 
-    errors = _run_threads(WORKERS, work)
-    assert errors == [], errors[:3]
+    run_threads(WORKERS, work, together=False)
     return holds, Counter(refused)
 
 
@@ -132,11 +109,9 @@ def test_no_two_holders_of_a_name_overlap_and_the_cap_holds(tenant_a):
 
 
 def _race_for(environment: Environment, name: str) -> list[str]:
-    barrier = threading.Barrier(WORKERS)
     outcomes: list[str] = []
 
     def work(index: int) -> None:
-        barrier.wait()
         try:
             lock_acquire(environment=environment, name=name, owner_id=f"w{index}",
                          check_task_completion=False)
@@ -144,7 +119,7 @@ def _race_for(environment: Environment, name: str) -> list[str]:
         except LockHeld:
             outcomes.append("held_by_other")
 
-    assert _run_threads(WORKERS, work) == []
+    run_threads(WORKERS, work)
     return outcomes
 
 
@@ -161,11 +136,9 @@ def test_concurrent_first_acquires_of_a_free_name_grant_exactly_once(tenant_a):
 def test_concurrent_acquires_never_exceed_the_cap(tenant_a):
     environment = tenant_a.environment
     Environment.objects.filter(pk=environment.pk).update(max_concurrent_locks=3)
-    barrier = threading.Barrier(WORKERS)
     outcomes: list[str] = []
 
     def work(index: int) -> None:
-        barrier.wait()
         try:
             lock_acquire(environment=environment, name=f"n{index}", owner_id=f"w{index}",
                          check_task_completion=False)
@@ -173,7 +146,7 @@ def test_concurrent_acquires_never_exceed_the_cap(tenant_a):
         except ConcurrencyLimitReached:
             outcomes.append("limit")
 
-    assert _run_threads(WORKERS, work) == []
+    run_threads(WORKERS, work)
     assert outcomes.count("acquired") == 3
     assert outcomes.count("limit") == WORKERS - 3
     assert Lock.objects.filter(environment=environment).count() == 3

@@ -329,4 +329,5 @@ def test_nul_in_owner_id_or_task_id_is_handled(client_a):
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "owner_id"]
     status = client_a.get("/api/v1/locks/tasks/a%00b/completion-status")
-    assert status.json() == {"task_id": "a\x00b", "is_completed": False}
+    assert status.status_code == 422
+    assert status.json()["detail"][0]["loc"] == ["path", "task_id"]

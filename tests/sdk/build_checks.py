@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from stardag.build import BuildExitStatus
+
 from tests.sdk.build_dags import static_edges
 from tests.sdk.conftest import COMMIT_HASH, SdkEnv
 
@@ -64,3 +66,17 @@ def assert_metadata(env: SdkEnv, task: Any, *, status: str) -> None:
     assert metadata.body == task.model_dump(mode="json")
     assert metadata.output_uri == task.output().uri
     assert metadata.registered_at is not None
+
+
+def assert_fresh_build(env: SdkEnv, summary: Any, root: Any, tasks: dict[str, Any]) -> None:
+    """A first, successful build of ``root``: each of ``tasks`` (by SDK id) ran once and
+    completed, and the build, its graph and every task's metadata say so."""
+    assert summary.status == BuildExitStatus.SUCCESS, summary.error
+    assert_build(env, summary.build_id, status="completed", root=root)
+    assert task_statuses(env, summary.build_id) == dict.fromkeys(tasks, "completed")
+    events = task_events(env, summary.build_id)
+    assert events.pop("<build>") == ["build_started", "build_completed"]
+    assert events == dict.fromkeys(tasks, FRESH_RUN)
+    assert_graph(env, summary.build_id, root, set(tasks))
+    for task in tasks.values():
+        assert_metadata(env, task, status="completed")

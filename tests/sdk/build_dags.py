@@ -113,8 +113,8 @@ def failing_dag(salt: str) -> Total:
     return Total(parts=(Explode(source=number), Number(salt=salt, value=1)))
 
 
-def all_tasks(root: Any) -> dict[str, Any]:
-    """Every task of a static DAG by id (string), root included."""
+def all_tasks(*roots: Any) -> dict[str, Any]:
+    """Every task of the static DAGs by id (string), roots included."""
     found: dict[str, Any] = {}
 
     def visit(task: Any) -> None:
@@ -124,7 +124,8 @@ def all_tasks(root: Any) -> dict[str, Any]:
         for dep in sd.flatten_task_struct(task.requires()):
             visit(dep)
 
-    visit(root)
+    for root in roots:
+        visit(root)
     return found
 
 

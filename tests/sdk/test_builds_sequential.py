@@ -6,9 +6,8 @@ import pytest
 from stardag.build import BuildExitStatus, FailMode, build_sequential
 
 from tests.sdk.build_checks import (
-    FRESH_RUN,
     assert_build,
-    assert_graph,
+    assert_fresh_build,
     assert_metadata,
     task_events,
     task_statuses,
@@ -25,13 +24,7 @@ def test_sequential_build_of_a_dag_with_assets(sdk_env):
 
     summary = build_sequential(root)
 
-    assert summary.status == BuildExitStatus.SUCCESS, summary.error
-    assert_build(sdk_env, summary.build_id, status="completed", root=root)
-    assert task_statuses(sdk_env, summary.build_id) == dict.fromkeys(tasks, "completed")
-    events = task_events(sdk_env, summary.build_id)
-    assert events.pop("<build>") == ["build_started", "build_completed"]
-    assert events == dict.fromkeys(tasks, FRESH_RUN)
-    assert_graph(sdk_env, summary.build_id, root, set(tasks))
+    assert_fresh_build(sdk_env, summary, root, tasks)
     assets = sdk_env.get(f"/api/v1/tasks/{root.id}/assets")["assets"]
     assert [(a["asset_type"], a["name"], a["body"]) for a in assets] == [
         ("markdown", "summary", {"content": "# Report seq\n\nTotal: **12**"}),
@@ -40,8 +33,6 @@ def test_sequential_build_of_a_dag_with_assets(sdk_env):
     nodes = {n["task_id"]: n for n in sdk_env.get(f"/api/v1/builds/{summary.build_id}/graph")
              ["nodes"]}
     assert nodes[str(root.id)]["asset_count"] == 2
-    for task in tasks.values():
-        assert_metadata(sdk_env, task, status="completed")
     assert root.output().load() == 12
 
 

@@ -13,10 +13,9 @@ Server-side effects are checked in the database.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from typer.testing import CliRunner
 
 from accounts.models import User
 from accounts.tokens import decode_access_token
-from tests.oidc_provider import LocalOidcProvider
+from tests.oidc_provider import LocalJsonServer, LocalOidcProvider
 from workspaces.models import Environment, TargetRoot, Workspace
 
 pytestmark = [pytest.mark.sdk, pytest.mark.django_db(transaction=True)]
@@ -43,40 +42,25 @@ class TokenEndpoint:
     """The identity provider's token endpoint: refresh grant → a fresh OIDC access token."""
 
     def __init__(self, provider: LocalOidcProvider) -> None:
+        self.provider = provider
         self.grants: list[dict[str, str]] = []
-        endpoint = self
+        self.http = LocalJsonServer(self._answer, method="POST")
+        self.url = f"{self.http.url}/token"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-                endpoint.grants.append(form)
-                if form.get("grant_type") != "refresh_token":
-                    self.send_response(400)
-                    body = b'{"error": "unsupported_grant_type"}'
-                else:
-                    self.send_response(200)
-                    body = json.dumps({
-                        "access_token": provider.token(SUB, email=EMAIL, name="CLI User",
-                                                       aud=["account", "stardag-sdk"]),
-                        "refresh_token": "refresh-2", "token_type": "Bearer",
-                        "expires_in": 300,
-                    }).encode()
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/token"
+    def _answer(self, request: BaseHTTPRequestHandler) -> tuple[int, bytes]:
+        length = int(request.headers.get("Content-Length") or 0)
+        form = dict(urllib.parse.parse_qsl(request.rfile.read(length).decode()))
+        self.grants.append(form)
+        if form.get("grant_type") != "refresh_token":
+            return 400, b'{"error": "unsupported_grant_type"}'
+        return 200, json.dumps({
+            "access_token": self.provider.token(SUB, email=EMAIL, name="CLI User",
+                                                aud=["account", "stardag-sdk"]),
+            "refresh_token": "refresh-2", "token_type": "Bearer", "expires_in": 300,
+        }).encode()
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +25,8 @@ from stardag.registry import APIRegistry
 from stardag.registry._lock import RegistryGlobalConcurrencyLockManager
 
 from locks.models import Lock
+from tests.concurrency import run_threads
+from tests.sdk.build_dags import all_tasks
 
 pytestmark = pytest.mark.sdk
 
@@ -69,17 +70,6 @@ def overlapping_dags(salt: str) -> tuple[Work, Work]:
     return root_a, root_b
 
 
-def all_tasks(*roots: Any) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    stack = list(roots)
-    while stack:
-        task = stack.pop()
-        if str(task.id) not in found:
-            found[str(task.id)] = task
-            stack.extend(sd.flatten_task_struct(task.requires()))
-    return found
-
-
 LOCK_CONFIG = GlobalLockConfig(
     enabled=True,
     lock_wait_timeout_seconds=120,
@@ -97,26 +87,8 @@ async def _build_with_global_locks(root: Any) -> BuildSummary:
 
 
 def _run_concurrently(roots: tuple[Any, ...]) -> list[BuildSummary]:
-    barrier = threading.Barrier(len(roots))
-    results: dict[int, BuildSummary | BaseException] = {}
-
-    def target(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = asyncio.run(_build_with_global_locks(roots[index]))
-        except BaseException as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(len(roots))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    summaries = [results[i] for i in range(len(roots))]
-    for summary in summaries:
-        if isinstance(summary, BaseException):
-            raise summary
-    return summaries  # type: ignore[return-value]
+    return run_threads(len(roots), lambda i: asyncio.run(_build_with_global_locks(roots[i])),
+                       timeout=300)
 
 
 def test_two_concurrent_builds_run_every_task_exactly_once(sdk_env, tmp_path: Path,

@@ -6,6 +6,7 @@ holds look-alikes (same names, same parameters) that must never show up in A's r
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,11 +14,13 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 
 from builds.models import Build
 from builds.services import build_create
 from tasks.models import Task
+from tasks.search_numbers import forget_number_index_state
 from tasks.services import task_assets_upsert, task_event_record, task_register
 from tests.conftest import Tenant
 
@@ -143,6 +146,22 @@ def seed_catalog(tenant: Tenant, other: Tenant) -> Catalog:
                    builds={"b1": b1, "b2": b2},
                    tasks={k: Task.objects.get(pk=v.pk) for k, v in tasks.items()},
                    other_task_ids=frozenset(look_alikes))
+
+
+search_migration = importlib.import_module("tasks.migrations.0003_search_indexes")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def search_indexes(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """On PostgreSQL, give the test database (built without migrations) the search indexes and
+    the numeric side table with its triggers, as production has them.
+    """
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.schema_editor() as editor:
+                search_migration.create_indexes(None, editor)
+        forget_number_index_state()
+    yield
 
 
 @pytest.fixture(autouse=True)

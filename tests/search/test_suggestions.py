@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from builds.models import Build
 from tasks.models import Task, TaskAsset
 from tests.search.conftest import Catalog
 
@@ -175,7 +176,8 @@ def test_discovery_and_values_use_bounded_recent_samples(tenant_a) -> None:
     env = tenant_a.environment
     now = timezone.now()
     old = [Task(environment=env, task_id=f"old-{i}", task_name="Old",
-                task_data={"old_only": 1, "v": "old"}, created_at=now - timedelta(days=1, seconds=i))
+                task_data={"old_only": 1, "v": "old"},
+                created_at=now - timedelta(days=1, seconds=i))
            for i in range(10)]
     recent = [Task(environment=env, task_id=f"new-{i}", task_name="New",
                    task_data={"v": f"n{i % 3}"}, created_at=now - timedelta(seconds=i))
@@ -212,3 +214,11 @@ def test_suggestions_do_not_leak_other_environments(catalog: Catalog) -> None:
     assert assets == [{"value": "0.99", "count": 3}]
     columns = client.get(COLUMNS_URL).json()
     assert "param.rows" in columns["params"] and "param.score" not in columns["params"]
+
+
+def test_builds_sharing_a_name_count_each_task_once(catalog: Catalog) -> None:
+    Build.objects.filter(pk=catalog.builds["b2"].pk).update(name="alpha-build-11")
+    # b1: t1 t3 t6 t7; b2: t2 t3 t5 -> six distinct tasks (t3 has events in both)
+    assert values(catalog, "build_name") == [("alpha-build-11", 6)]
+    assert values(catalog, "build_id") == [(str(catalog.builds["b1"].pk), 4),
+                                           (str(catalog.builds["b2"].pk), 3)]

@@ -6,19 +6,15 @@ connection.
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connections
-from rest_framework.test import APIClient
 
 from builds.models import Build, Event
 from tasks.models import Task, TaskDependency
-from tasks.status import task_fold
 from tests.builds.helpers import create_build, task_body
+from tests.concurrency import run_threads
+from tests.tasks.helpers import assert_task_matches_fold
 
 THREADS = 16
 TASKS = 50
@@ -34,37 +30,12 @@ def dependencies_of(index: int) -> list[str]:
     return deps
 
 
-def run_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` in ``count`` threads released together; each closes its connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except BaseException as exc:  # reported below, in the test thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return results
-
-
 def test_concurrent_registration_of_the_same_new_tasks(tenant_a):
     setup_client = tenant_a.key_client()
     build_ids = [create_build(setup_client)["id"] for _ in range(THREADS)]
 
     def register_all(index: int) -> list[int]:
-        client = APIClient()
-        client.credentials(HTTP_X_API_KEY=tenant_a.api_key)
+        client = tenant_a.key_client()
         statuses = []
         for task_index in range(TASKS):
             body = task_body(f"task-{task_index}", *dependencies_of(task_index))
@@ -102,8 +73,7 @@ def test_concurrent_events_keep_the_materialised_status_equal_to_the_fold(tenant
 
     def fire(index: int) -> list[int]:
         rng = random.Random(index)
-        client = APIClient()
-        client.credentials(HTTP_X_API_KEY=tenant_a.api_key)
+        client = tenant_a.key_client()
         codes = []
         for _ in range(25):
             url = (f"/api/v1/builds/{build_ids[index]}/tasks/t{rng.randrange(5)}/"
@@ -115,11 +85,5 @@ def test_concurrent_events_keep_the_materialised_status_equal_to_the_fold(tenant
 
     assert all(code == 200 for codes in results for code in codes)
     for task in Task.objects.all():
-        events = list(Event.objects.filter(task=task).order_by("created_at", "id"))
-        state = task_fold(events)
-        assert (task.status, task.started_at, task.completed_at, task.error_message,
-                task.status_build_id, task.waiting_for_lock) == (
-            state.status, state.started_at, state.completed_at, state.error_message,
-            state.status_build_id, state.waiting_for_lock)
-        assert task.last_build_id == events[-1].build_id
+        assert_task_matches_fold(task)
     assert Build.objects.count() == len(build_ids)

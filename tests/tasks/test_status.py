@@ -23,6 +23,7 @@ from tasks.status import (
     task_build_status,
     task_fold,
 )
+from tests.tasks.helpers import assert_task_matches_fold
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 B1, B2 = uuid.uuid4(), uuid.uuid4()
@@ -103,13 +104,7 @@ def assert_materialised_equals_fold(builds: list[Build], tasks: list[Task]) -> N
             state.status, state.started_at, state.completed_at, state.trigger)
     for task in tasks:
         task.refresh_from_db()
-        events = list(Event.objects.filter(task=task).order_by("created_at", "id"))
-        state = task_fold(events)
-        assert (task.status, task.started_at, task.completed_at, task.error_message,
-                task.status_build_id, task.waiting_for_lock) == (
-            state.status, state.started_at, state.completed_at, state.error_message,
-            state.status_build_id, state.waiting_for_lock)
-        assert task.last_build_id == (events[-1].build_id if events else None)
+        events = assert_task_matches_fold(task)
         assert [e.created_at for e in events] == sorted({e.created_at for e in events})
 
 

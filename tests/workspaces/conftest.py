@@ -22,9 +22,7 @@ def prefix(request: pytest.FixtureRequest) -> str:
 
 
 def jwt_client(user: User, workspace: Workspace) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.internal_token(user, workspace)}")
-    return client
+    return factories.bearer_client(factories.internal_token(user, workspace))
 
 
 @pytest.fixture

@@ -1,0 +1,80 @@
+"""Serializer fields shared by every app's request and response shapes (contract §1.3, §1.5).
+
+DRF's own fields coerce (``123`` becomes ``"123"``, ``"5"`` becomes ``5``) and word their errors
+their own way; the contract's clients expect pydantic's strictness and vocabulary. The exception
+handler (``stardag_site.api.exceptions``) turns the error codes into the 422 item types
+(``string_type``, ``string_too_short``, ``missing`` ...); these fields supply the messages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from rest_framework import serializers
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _characters(count: int) -> str:
+    return f"{count} character" if count == 1 else f"{count} characters"
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else. Whitespace is trimmed as in DRF unless
+    ``trim_whitespace=False``; messages read like pydantic's ("String should have at least 2
+    characters")."""
+
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Field required",
+        "invalid": "Input should be a valid string",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        min_length, max_length = kwargs.get("min_length"), kwargs.get("max_length")
+        messages = {"blank": f"String should have at least {_characters(min_length or 1)}"}
+        if min_length is not None:
+            messages["min_length"] = f"String should have at least {_characters(min_length)}"
+        if max_length is not None:
+            messages["max_length"] = f"String should have at most {_characters(max_length)}"
+        kwargs["error_messages"] = {**messages, **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer (or an integral number); booleans and strings are rejected."""
+
+    default_error_messages = {"invalid": "Input should be a valid integer"}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a string (DRF would also take an integer)."""
+
+    default_error_messages = {"invalid": "Input should be a valid UUID"}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class UtcTimestampField(serializers.DateTimeField):
+    """An output timestamp: RFC 3339 in UTC, always with microseconds and a ``Z`` (§1.3),
+    whatever the time zone of the value or of the server."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(format=TIMESTAMP_FORMAT, default_timezone=UTC, **kwargs)

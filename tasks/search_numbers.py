@@ -1,0 +1,85 @@
+"""Numeric comparisons answered from the ``task_search_number`` side table (PostgreSQL).
+
+Migration ``tasks/0003_search_indexes`` creates the table and the triggers that keep it equal to
+the numeric leaves of every task's ``task_data`` (scope ``param``) and every asset body (scope
+``asset.<name>``). For a path within the table's limits, "the value at ``path`` is a number
+satisfying the bounds" is then exactly "a side row with that scope, path and value exists",
+which a btree range scan answers without reading any JSON. Everything here falls back (the
+caller uses the JSON expressions instead) when the table is absent: SQLite, or a PostgreSQL
+database built without migrations.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import NotSupportedError, connection
+from django.db.models import BooleanField, F, Func
+
+from tasks.search_grammar import JsonPath
+
+# Limits of the triggers' walk (see the migration): at most 12 steps, list indexes below 100.
+MAX_STEPS = 12
+MAX_INDEX = 99
+_SQL_OPERATORS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
+_available: dict[str, bool] = {}
+
+
+def number_index_available() -> bool:
+    """Whether this database has the side table; asked once per database and process."""
+    if connection.vendor != "postgresql":
+        return False
+    name = connection.settings_dict["NAME"]
+    if name not in _available:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('task_search_number') IS NOT NULL")
+            _available[name] = bool(cursor.fetchone()[0])
+    return _available[name]
+
+
+def forget_number_index_state() -> None:
+    """For code that creates or drops the table at run time (the test-suite)."""
+    _available.clear()
+
+
+def indexable(path: JsonPath) -> bool:
+    steps = sum(1 if step.index is None else 2 for step in path)
+    return steps <= MAX_STEPS and all(s.index is None or s.index <= MAX_INDEX for s in path)
+
+
+def path_text(path: JsonPath) -> str:
+    """The path as the triggers write it: ``a.b[0].c``."""
+    return ".".join(f"{s.key}[{s.index}]" if s.index is not None else s.key for s in path)
+
+
+class NumberIndexMatch(Func):
+    """``task.id IN (side rows of this environment, scope and path whose value is in bounds)``.
+
+    The SQL is fixed; the environment, scope, path and bounds are bound parameters and the
+    comparison operators come from a fixed table.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, *, environment_id: Any, scope: str, path: JsonPath,
+                 bounds: list[tuple[str, Decimal]]) -> None:
+        super().__init__(F("pk"))
+        self.environment_id = environment_id
+        self.scope = scope
+        self.path = path
+        self.bounds = tuple(bounds)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        raise NotSupportedError("NumberIndexMatch needs PostgreSQL")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        conditions = "".join(f" AND n.value {_SQL_OPERATORS[op]} (%s)::numeric"
+                             for op, _ in self.bounds)
+        sql = (
+            f"{pk_sql} IN (SELECT n.task_id FROM task_search_number n "
+            f"WHERE n.environment_id = %s AND n.scope = %s AND n.path = %s{conditions})"
+        )
+        params = [*pk_params, self.environment_id, self.scope, path_text(self.path)]
+        return sql, params + [str(number) for _, number in self.bounds]

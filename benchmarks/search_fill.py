@@ -2,10 +2,11 @@
 
 Used by ``benchmarks/search_bench.py``. The shape follows what SDK builds produce:
 
-* tasks spread over ~40 task names in 9 namespaces (a few names are much more common than
-  others), created over 180 days in order; ``task_data`` is the SDK's serialised task: ``__name``,
-  ``__namespace``, ``version``, parameters of every JSON type, a nested ``model`` object, a list
-  of objects and usually a serialised upstream dependency task (~0.5-1 KB per task);
+* tasks spread over 40 (namespace, name) pairs, 10 task names in 9 namespaces (a few pairs
+  are much more common than others), created over 180 days in order; ``task_data`` is the SDK's
+  serialised task: ``__name``, ``__namespace``, ``version``, parameters of every JSON type, a
+  nested ``model`` object, a list of objects and usually a serialised upstream dependency task
+  (~0.5-1 KB per task);
 * builds of ~50 tasks each; every task is registered in one build (``task_pending``) and about a
   fifth are referenced again by a later build (``task_referenced``); lifecycle events follow
   (started, completed / failed / cancelled), so there are ~3.3 events per task;
@@ -45,7 +46,7 @@ START = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def task_names(rng: random.Random) -> list[tuple[str, str]]:
-    """~40 (namespace, name) pairs; the first ones get most of the tasks (Zipf-like)."""
+    """40 (namespace, name) pairs (10 names); the first ones get most of the tasks (Zipf-like)."""
     pairs = [(NAMESPACES[i % len(NAMESPACES)], f"{VERBS[i % len(VERBS)]}{NOUNS[i % len(NOUNS)]}")
              for i in range(40)]
     rng.shuffle(pairs)

@@ -3,8 +3,9 @@
 ``search_conditions`` turns the parsed clauses (``tasks.search_grammar``) into ``Q`` objects that
 the ``TaskSearchFilterSet`` ANDs onto an environment-scoped task queryset. Every branch is a
 Django lookup or one of the fixed-template expressions of ``tasks.search_expressions`` and
-``tasks.search_numbers``; input reaches SQL only as bound parameters. A clause that can never match (an unparsable timestamp, a
-non-numeric value for ``>``) becomes ``NOTHING`` rather than an error, so a search never fails.
+``tasks.search_numbers``; input reaches SQL only as bound parameters. A clause that can never
+match (an unparsable timestamp, a non-numeric value for ``>``) becomes ``NOTHING`` rather than
+an error, so a search never fails.
 """
 
 from __future__ import annotations

@@ -82,12 +82,14 @@ def _result(row: dict[str, Any], assets: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def search_page(*, queryset: QuerySet[Task], params: PageParams,
-                include_assets: list[str]) -> tuple[list[dict[str, Any]], int]:
+def search_page(*, queryset: QuerySet[Task], params: PageParams, include_assets: list[str],
+                total: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """The requested page of an (already filtered, scoped and ordered) search, and the exact
-    total. A page past the end is empty with the real total.
+    total (counted here unless the caller already knows it). A page past the end is empty with
+    the real total.
     """
-    total = queryset.count()
+    if total is None:
+        total = queryset.count()
     if params.offset >= total:
         return [], total
     order = queryset.query.order_by

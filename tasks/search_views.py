@@ -110,11 +110,15 @@ class TaskSearchView(SdkScopedMixin, APIView):
                    responses=TaskSearchResponseSerializer)
     def get(self, request: Request) -> Response:
         params = PageParams.from_request(request, default_page_size=50)
-        queryset = filter_queryset_or_422(TaskSearchFilterSet, request,
-                                          self.scoped(Task.objects.all()))
+        tasks_in_scope = self.scoped(Task.objects.all())
+        filterset = TaskSearchFilterSet(request.query_params, queryset=tasks_in_scope,
+                                        request=request)
+        if not filterset.is_valid():
+            filter_queryset_or_422(TaskSearchFilterSet, request, tasks_in_scope)  # raises 422
         include_assets = parse_include_assets(request.query_params.get("include_assets"))
-        tasks, total = search_page(queryset=queryset, params=params,
-                                   include_assets=include_assets)
+        tasks, total = search_page(queryset=filterset.qs, params=params,
+                                   include_assets=include_assets,
+                                   total=filterset.known_total())
         return Response({"tasks": tasks, "total": total, "page": params.page,
                          "page_size": params.page_size,
                          "available_columns": AVAILABLE_COLUMNS})

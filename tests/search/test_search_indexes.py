@@ -13,7 +13,7 @@ from tasks.filters import TaskSearchFilterSet
 from tasks.models import Task, TaskAsset
 from tasks.services import task_assets_upsert
 from tests.search.conftest import Catalog
-from tests.search.test_search_filters import PARAM_CASES
+from tests.search.test_search_filters import PARAM_CASES, mismatches
 
 NUMERIC_CASES = [case for case in PARAM_CASES if any(f":{op}:" in case[0]
                                                      for op in (">", "<", ">=", "<="))]
@@ -26,10 +26,8 @@ def json_only(monkeypatch) -> None:
     monkeypatch.setattr("tasks.search.number_index_available", lambda: False)
 
 
-@pytest.mark.parametrize(("text", "expected"), NUMERIC_CASES)
-def test_numeric_clauses_without_the_side_table(catalog: Catalog, json_only: None, text: str,
-                                                expected: set[str]) -> None:
-    assert catalog.ids(filter=text) == expected
+def test_numeric_clauses_without_the_side_table(catalog: Catalog, json_only: None) -> None:
+    assert mismatches(catalog, NUMERIC_CASES) == []
 
 
 def _side_rows(**where: object) -> list[tuple]:

@@ -10,7 +10,6 @@ from rest_framework import serializers
 
 from accounts.models import User
 from builds.models import Build, Event
-from stardag_site.api.fields import TIMESTAMP_FORMAT as TIMESTAMP_FORMAT  # tasks.search_results
 from stardag_site.api.fields import UtcTimestampField
 
 BUILD_NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

@@ -241,6 +241,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Caching -----------------------------------------------------------------------------------
+# Task-search suggestions (keys/values/columns) are cached per environment for this long
+# (contract §4.12 allows up to 5 minutes); 0 turns the cache off. The cache is per process.
+TASK_SEARCH_CACHE_SECONDS = env_int("TASK_SEARCH_CACHE_SECONDS", 300)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Outgoing e-mail (invitations; best effort, never blocks a request) -------------------------
 INVITE_EMAILS_ENABLED = env_bool("INVITE_EMAILS_ENABLED", False)
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -258,7 +264,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

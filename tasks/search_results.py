@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 
-from builds.serializers import TIMESTAMP_FORMAT
+from stardag_site.api.fields import TIMESTAMP_FORMAT
 from stardag_site.api.params import PageParams
 from tasks.models import Task, TaskAsset
 

@@ -1,8 +1,8 @@
 """Task search endpoints (contract §4.12, §7): search, and key / value / column suggestions.
 
 SDK endpoints (auth §3.5): every query runs in the caller's environment through
-``SdkScopedMixin``. Free-text query parameters may contain anything except NUL characters (which
-no stored text can hold), so a NUL is a 422 rather than a database error.
+``SdkScopedMixin``. NUL characters in query parameters are refused with a 422 before any view
+runs (``stardag_site.middleware``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from stardag_site.api.errors import invalid
 from stardag_site.api.filtering import filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
+from stardag_site.api.pagination import PAGE_PARAMS
 from stardag_site.api.params import PageParams, query_int
 from tasks.filters import TaskSearchFilterSet
 from tasks.models import Task
@@ -25,10 +26,7 @@ from tasks.suggestions import suggest_columns, suggest_keys, suggest_values
 
 
 def _query_text(request: Request, name: str, default: str | None = None) -> str | None:
-    value = request.query_params.get(name, default)
-    if value is not None and "\x00" in value:
-        raise invalid("query", name, "Null characters are not allowed.", "value_error", value)
-    return value
+    return request.query_params.get(name, default)
 
 
 def _limit(request: Request) -> int:
@@ -47,8 +45,7 @@ SEARCH_PARAMS = [
     _str_param("sort", "`created_at|task_name|task_namespace` `:asc|desc`; default "
                "`created_at:desc`."),
     _str_param("include_assets", "Comma-separated asset names to return in `asset_data`."),
-    OpenApiParameter("page", _INT, OpenApiParameter.QUERY),
-    OpenApiParameter("page_size", _INT, OpenApiParameter.QUERY, description="1..100, default 50"),
+    *PAGE_PARAMS,
 ]
 LIMIT = OpenApiParameter("limit", _INT, OpenApiParameter.QUERY, description="1..100, default 20")
 

@@ -68,7 +68,7 @@ class KeyStat:
 
 
 def _cached(parts: Iterable[object], compute: Callable[[], T]) -> T:
-    seconds = getattr(settings, "TASK_SEARCH_CACHE_SECONDS", 300)
+    seconds = settings.TASK_SEARCH_CACHE_SECONDS
     if seconds <= 0:
         return compute()
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()

@@ -69,12 +69,13 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if not raw_key.startswith("sk_") or len(raw_key) > 128:
         return None
     digest = hash_api_key(raw_key)
-    api_key = (
+    matches = (
         ApiKey.objects.active()
         .select_related("environment__workspace")
         .filter(key_hash=digest)
-        .first()
+        .order_by()[:1]  # the digest is unique: no ORDER BY (``.first()`` would add one)
     )
+    api_key = next(iter(matches), None)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
         return None
     now = timezone.now()

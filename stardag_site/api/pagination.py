@@ -12,8 +12,10 @@ from drf_spectacular.utils import OpenApiParameter
 from stardag_site.api.params import PageParams
 
 PAGE_PARAMS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY,
+                     description="1-based page number (default 1)."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY,
+                     description="1..100; default 20 (50 for task search)."),
 ]
 
 

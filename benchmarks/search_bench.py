@@ -22,6 +22,7 @@ import platform
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,18 +155,22 @@ def cases(name: str, size: int) -> list[tuple[str, str, dict]]:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
+    """Start gunicorn on 127.0.0.1:``port``. Its log goes to a temporary file, never to a pipe:
+    nobody reads a pipe while requests run, and once it fills the workers block on logging."""
     env = {**os.environ, **SERVER_ENV, "DATABASE_URL": url,
            "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
            "GUNICORN_ACCESS_LOG": "/dev/null"}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server process)
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-c", "stardag_site/gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     for _ in range(60):  # up to ~30 s
         time.sleep(0.5)
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"gunicorn exited: {log.read().decode()[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/health")

@@ -15,7 +15,7 @@ import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from accounts.models import User
 from stardag_site.api.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -159,19 +159,24 @@ def workspace_create_personal(*, user: User) -> Workspace:
     return workspace
 
 
+
+def _save_patch(instance: Model, values: dict[str, Any], *, empty_clears: set[str]) -> None:
+    """PATCH semantics shared by workspaces and environments: a ``None`` value leaves its field
+    unchanged; for fields in ``empty_clears`` an empty value (``""``, ``0``) stores null.
+    Only the changed fields are written."""
+    fields = [field for field, value in values.items() if value is not None]
+    for field in fields:
+        value = values[field]
+        setattr(instance, field, (value or None) if field in empty_clears else value)
+    if fields:
+        with transaction.atomic():
+            instance.save(update_fields=fields)
+
 def workspace_update(*, workspace: Workspace, name: str | None = None,
                      description: str | None = None) -> Workspace:
     """PATCH semantics: ``None`` leaves a field unchanged; ``description=""`` clears it."""
-    fields: list[str] = []
-    if name is not None:
-        workspace.name = name
-        fields.append("name")
-    if description is not None:
-        workspace.description = description or None
-        fields.append("description")
-    if fields:
-        with transaction.atomic():
-            workspace.save(update_fields=fields)
+    _save_patch(workspace, {"name": name, "description": description},
+                empty_clears={"description"})
     return workspace
 
 
@@ -249,19 +254,9 @@ def environment_update(*, environment: Environment, name: str | None = None,
                        max_concurrent_locks: int | None = None) -> Environment:
     """PATCH semantics: ``None`` = unchanged; ``description=""`` clears it;
     ``max_concurrent_locks=0`` removes the limit (stored as null). The slug is immutable."""
-    fields: list[str] = []
-    if name is not None:
-        environment.name = name
-        fields.append("name")
-    if description is not None:
-        environment.description = description or None
-        fields.append("description")
-    if max_concurrent_locks is not None:
-        environment.max_concurrent_locks = max_concurrent_locks or None
-        fields.append("max_concurrent_locks")
-    if fields:
-        with transaction.atomic():
-            environment.save(update_fields=fields)
+    _save_patch(environment, {"name": name, "description": description,
+                              "max_concurrent_locks": max_concurrent_locks},
+                empty_clears={"description", "max_concurrent_locks"})
     return environment
 
 

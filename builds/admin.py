@@ -4,8 +4,6 @@ name, commit and root task id. Everything is written through the API only.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -14,21 +12,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from builds.models import Build, Event
+from stardag_site.admin_mixins import ReadOnlyAdminMixin
 
 INLINE_EVENT_LIMIT = 100
-
-
-class ReadOnlyAdminMixin:
-    """Registry data is append-only and written by the API; the admin only looks."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class LatestEventsFormSet(BaseInlineFormSet):

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from builds.models import Build, BuildRootTask, Event
+from builds.status import BUILD_EVENT_TYPES, BuildState, build_fold_step
 from stardag_site.ids import uuid7
-from tasks.status import BUILD_EVENT_TYPES, BuildState, build_fold_step
 from workspaces.models import Environment
 
 _ADJECTIVES = (

@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from builds.admin import EventInline, ReadOnlyAdminMixin
+from builds.admin import EventInline
+from stardag_site.admin_mixins import ReadOnlyAdminMixin
 from tasks.models import Task, TaskAsset, TaskDependency
 
 

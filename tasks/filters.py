@@ -1,16 +1,10 @@
-"""FilterSets for the task list endpoints (one per list, contract §4.11 and §4.12)."""
+"""FilterSet of the task list (contract §4.11); search has its own: ``tasks.search.filters``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
-from django.db.models import QuerySet
 
 from tasks.models import Task
-from tasks.search import DEFAULT_ORDER, q_condition, search_conditions, sort_order
-from tasks.search_grammar import parse_filter
-from tasks.search_numbers import NumberIndexMatch, number_index_count
 
 
 class TaskListFilterSet(django_filters.FilterSet):
@@ -24,64 +18,3 @@ class TaskListFilterSet(django_filters.FilterSet):
     class Meta:
         model = Task
         fields = ["task_name", "task_namespace"]
-
-
-# --- Task search (contract §4.12, §7) -----------------------------------------------------------
-
-
-class TaskSearchFilterSet(django_filters.FilterSet):
-    """``GET /api/v1/tasks/search``: ``filter`` clauses, ``q`` free text and ``sort``.
-
-    Each parameter is a ``method=`` filter building ORM conditions (``tasks.search``); clauses
-    the grammar does not understand are ignored, never an error. The queryset passed in must
-    already be scoped to the caller's environment.
-    """
-
-    filter = django_filters.CharFilter(method="filter_clauses")
-    q = django_filters.CharFilter(method="filter_text")
-    sort = django_filters.CharFilter(method="filter_sort")
-
-    class Meta:
-        model = Task
-        fields: list[str] = []
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._range_only: NumberIndexMatch | None = None
-        self._text_filter = False
-
-    def filter_clauses(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
-        # The caller's environment lets numeric clauses use the side table (tasks.search_numbers).
-        principal = getattr(self.request, "auth", None)
-        environment = getattr(principal, "environment", None)
-        conditions = search_conditions(parse_filter(value),
-                                       environment_id=getattr(environment, "pk", None))
-        for condition in conditions:
-            queryset = queryset.filter(condition)
-        children = conditions[0].children if len(conditions) == 1 else []
-        if (len(children) == 1 and isinstance(children[0], NumberIndexMatch)
-                and children[0].scope == "param" and not conditions[0].negated):
-            self._range_only = children[0]
-        return queryset
-
-    def filter_text(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
-        self._text_filter = True
-        return queryset.filter(q_condition(value))
-
-    def filter_sort(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
-        return queryset.order_by(*sort_order(value))
-
-    def known_total(self) -> int | None:
-        """The exact total when something cheaper than COUNT over the page query gives it: a
-        search that is nothing but one numeric parameter range is counted in the side table.
-        """
-        _ = self.qs
-        if self._range_only is not None and not self._text_filter:
-            return number_index_count(self._range_only)
-        return None
-
-    @property
-    def qs(self) -> QuerySet[Task]:
-        # Without a ``sort`` parameter the default order (§7.3) still applies.
-        queryset = super().qs
-        return queryset if queryset.query.order_by else queryset.order_by(*DEFAULT_ORDER)

@@ -1,9 +1,10 @@
-"""Status derivation (contract §5) as pure folds over events.
+"""Task status derivation (contract §5.2, §5.3) as pure folds over events.
 
 Statuses are defined as folds over the event log in ``(created_at, id)`` order. The services
 materialise them incrementally (one ``*_step`` per appended event, in the same transaction), and
 the tests replay the full folds over the log to prove the stored columns equal the definition.
-Nothing here touches the database.
+Nothing here touches the database. The build fold (§5.1) and the ``EventLike`` protocol the
+folds read live in ``builds.status`` (tasks depend on builds, never the reverse).
 """
 
 from __future__ import annotations
@@ -12,63 +13,8 @@ import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
 
-
-class EventLike(Protocol):
-    """What a fold reads from an event (``builds.models.Event`` satisfies it)."""
-
-    event_type: str
-    created_at: datetime.datetime
-    build_id: uuid.UUID
-    error_message: str | None
-    event_metadata: dict[str, Any] | None
-
-
-# --- §5.1 Build status ----------------------------------------------------------------------
-
-BUILD_EVENT_TYPES = frozenset({
-    "build_started", "build_completed", "build_failed", "build_cancelled", "build_exit_early",
-})
-_BUILD_STATUS_BY_EVENT = {
-    "build_started": "running",
-    "build_completed": "completed",
-    "build_failed": "failed",
-    "build_cancelled": "cancelled",
-    "build_exit_early": "exit_early",
-}
-_ATTRIBUTED_BUILD_EVENTS = frozenset({"build_completed", "build_failed", "build_cancelled"})
-
-
-@dataclass(frozen=True)
-class BuildState:
-    status: str = "pending"
-    started_at: datetime.datetime | None = None
-    completed_at: datetime.datetime | None = None
-    trigger: str | None = None
-
-
-def build_fold_step(state: BuildState, event: EventLike) -> BuildState:
-    """Apply one build-level event; task events leave a build's status alone."""
-    status = _BUILD_STATUS_BY_EVENT.get(event.event_type)
-    if status is None:
-        return state
-    if event.event_type == "build_started":
-        return replace(state, status=status, started_at=event.created_at, trigger=None)
-    trigger = None
-    if event.event_type in _ATTRIBUTED_BUILD_EVENTS and event.event_metadata:
-        value = event.event_metadata.get("triggered_by_user_id")
-        trigger = str(value) if value is not None else None
-    return replace(state, status=status, completed_at=event.created_at, trigger=trigger)
-
-
-def build_fold(events: Iterable[EventLike]) -> BuildState:
-    """§5.1 over a build's events, oldest first."""
-    state = BuildState()
-    for event in events:
-        state = build_fold_step(state, event)
-    return state
-
+from builds.status import EventLike
 
 # --- §5.2 Per-build task status ---------------------------------------------------------------
 

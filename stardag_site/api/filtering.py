@@ -36,12 +36,22 @@ def _error_type(field: forms.Field | None, code: str | None) -> str:
     return "value_error"
 
 
+F = TypeVar("F", bound=django_filters.FilterSet)
+
+
 def filter_queryset_or_422(filterset_class: type[django_filters.FilterSet], request: Request,
                            queryset: QuerySet[M]) -> QuerySet[M]:
     """The filtered queryset, or a 422 listing every invalid query parameter."""
     filterset = filterset_class(request.query_params, queryset=queryset, request=request)
+    return valid_filterset_or_422(filterset, request).qs
+
+
+def valid_filterset_or_422(filterset: F, request: Request) -> F:
+    """``filterset`` (bound to ``request``'s query parameters) if its parameters are valid, else
+    a 422 listing every invalid one. For views that need more of the FilterSet than ``qs``.
+    """
     if filterset.is_valid():
-        return filterset.qs
+        return filterset
     items = []
     for name, errors in filterset.form.errors.as_data().items():
         field = filterset.form.fields.get(name)

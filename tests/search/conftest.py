@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from builds.models import Build
 from builds.services import build_create
 from tasks.models import Task
-from tasks.search_numbers import forget_number_index_state
+from tasks.search.numbers import forget_number_index_state
 from tasks.services import task_assets_upsert, task_event_record, task_register
 from tests.conftest import Tenant
 

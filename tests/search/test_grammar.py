@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.search_expressions import containment_candidates, sqlite_path
-from tasks.search_grammar import Clause, PathStep, parse_filter, parse_path, split_clause
+from tasks.search.expressions import containment_candidates, sqlite_path
+from tasks.search.grammar import Clause, PathStep, parse_filter, parse_path, split_clause
 
 
 @pytest.mark.parametrize(("text", "expected"), [

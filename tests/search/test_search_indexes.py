@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from tasks import search_numbers
-from tasks.filters import TaskSearchFilterSet
 from tasks.models import Task, TaskAsset
+from tasks.search import numbers as search_numbers
+from tasks.search.filters import TaskSearchFilterSet
 from tasks.services import task_assets_upsert
 from tests.search.conftest import Catalog
 from tests.search.test_search_filters import PARAM_CASES, mismatches
@@ -23,7 +23,7 @@ NUMERIC_CASES = [case for case in PARAM_CASES if any(f":{op}:" in case[0]
 def json_only(monkeypatch) -> None:
     """Force the JSON-reading implementation of numeric clauses."""
     monkeypatch.setattr(search_numbers, "number_index_available", lambda: False)
-    monkeypatch.setattr("tasks.search.number_index_available", lambda: False)
+    monkeypatch.setattr("tasks.search.conditions.number_index_available", lambda: False)
 
 
 def test_numeric_clauses_without_the_side_table(catalog: Catalog, json_only: None) -> None:
@@ -78,14 +78,13 @@ def _plan(params: str, catalog: Catalog) -> str:
     (without the environment condition, which on a table this small would always win).
     """
     env = catalog.tenant.environment
-    request = type("R", (), {"auth": type("P", (), {"environment": env})})
     tasks = Task.objects.all()
     if "sort" in params:
         Task.objects.bulk_create([
             Task(environment=env, task_id=f"more-{i}", task_name=f"Name{i % 50}",
                  task_namespace=f"ns{i % 7}") for i in range(3000)])
         tasks = tasks.filter(environment=env)
-    queryset = TaskSearchFilterSet(QueryDict(params), queryset=tasks, request=request).qs
+    queryset = TaskSearchFilterSet(QueryDict(params), queryset=tasks, environment=env).qs
     queryset = queryset[:50] if "sort" in params else queryset.order_by().values("pk")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tasks_task")

@@ -14,15 +14,10 @@ import pytest
 
 from builds.models import Build, Event
 from builds.services import build_create, build_event_record
+from builds.status import BUILD_EVENT_TYPES, build_fold
 from tasks.models import Task
 from tasks.services import task_build_status_get, task_event_record, task_register
-from tasks.status import (
-    BUILD_EVENT_TYPES,
-    TASK_EVENT_TYPES,
-    build_fold,
-    task_build_status,
-    task_fold,
-)
+from tasks.status import TASK_EVENT_TYPES, task_build_status, task_fold
 from tests.tasks.helpers import assert_task_matches_fold
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)

@@ -29,8 +29,8 @@ from django.db.models import Count, F
 
 from builds.models import Build, Event
 from tasks.models import Task, TaskAsset
-from tasks.search_expressions import JsonText, JsonType, UuidText
-from tasks.search_grammar import parse_path
+from tasks.search.expressions import JsonText, JsonType, UuidText
+from tasks.search.grammar import parse_path
 from workspaces.models import Environment
 
 TASK_SAMPLE = 100

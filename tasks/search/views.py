@@ -15,14 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stardag_site.api.errors import invalid
-from stardag_site.api.filtering import filter_queryset_or_422
+from stardag_site.api.filtering import valid_filterset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS
 from stardag_site.api.params import PageParams, query_int
-from tasks.filters import TaskSearchFilterSet
 from tasks.models import Task
-from tasks.search_results import AVAILABLE_COLUMNS, parse_include_assets, search_page
-from tasks.suggestions import suggest_columns, suggest_keys, suggest_values
+from tasks.search.filters import TaskSearchFilterSet
+from tasks.search.results import AVAILABLE_COLUMNS, parse_include_assets, search_page
+from tasks.search.suggestions import suggest_columns, suggest_keys, suggest_values
 
 
 def _query_text(request: Request, name: str, default: str | None = None) -> str | None:
@@ -108,10 +108,11 @@ class TaskSearchView(SdkScopedMixin, APIView):
     def get(self, request: Request) -> Response:
         params = PageParams.from_request(request, default_page_size=50)
         tasks_in_scope = self.scoped(Task.objects.all())
-        filterset = TaskSearchFilterSet(request.query_params, queryset=tasks_in_scope,
-                                        request=request)
-        if not filterset.is_valid():
-            filter_queryset_or_422(TaskSearchFilterSet, request, tasks_in_scope)  # raises 422
+        filterset = valid_filterset_or_422(
+            TaskSearchFilterSet(request.query_params, queryset=tasks_in_scope,
+                                environment=self.environment),
+            request,
+        )
         include_assets = parse_include_assets(request.query_params.get("include_assets"))
         tasks, total = search_page(queryset=filterset.qs, params=params,
                                    include_assets=include_assets,

@@ -1,7 +1,8 @@
-"""The task search ``filter`` grammar (contract §7.1) as plain data, with no database in sight.
+"""The task search ``filter`` grammar (contract §7.1) as plain data, with no database in sight;
+layer 1 of ``tasks.search``.
 
 ``parse_filter("task_name:train,param.lr:>:0.1")`` returns the clauses the database layer turns
-into ORM expressions (``tasks.search``). Everything that cannot be understood is dropped here,
+into ORM conditions (``conditions``). Everything that cannot be understood is dropped here,
 silently, as the contract asks: empty clauses, unknown operators, unknown keys, invalid paths.
 Keeping the parser pure lets it be tested exhaustively and reused by the suggestion endpoints.
 """

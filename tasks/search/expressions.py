@@ -1,4 +1,5 @@
-"""Small ORM expressions with fixed SQL templates, one per backend, for task search.
+"""Small ORM expressions with fixed SQL templates, one per backend, for task search; layer 3
+of ``tasks.search`` (with ``numbers``), used by ``conditions`` and ``suggestions``.
 
 JSON support differs between SQLite and PostgreSQL in exactly the places search cares about:
 how a JSON scalar renders as text (``->>``), how to tell a number from a string, and how UUIDs and
@@ -16,7 +17,7 @@ from typing import Any
 from django.db import NotSupportedError
 from django.db.models import Expression, FloatField, Func, TextField
 
-from tasks.search_grammar import JsonPath
+from tasks.search.grammar import JsonPath
 
 # A JSON number as text (RFC 8259); exponent capped so PostgreSQL's numeric never overflows.
 _PG_NUMBER_TEXT = r"^\s*-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?\s*$"

@@ -1,9 +1,9 @@
-"""Task search clauses as ORM conditions (contract §7.1-§7.3).
+"""Task search clauses as ORM conditions (contract §7.1-§7.3); layer 2 of ``tasks.search``.
 
-``search_conditions`` turns the parsed clauses (``tasks.search_grammar``) into ``Q`` objects that
-the ``TaskSearchFilterSet`` ANDs onto an environment-scoped task queryset. Every branch is a
-Django lookup or one of the fixed-template expressions of ``tasks.search_expressions`` and
-``tasks.search_numbers``; input reaches SQL only as bound parameters. A clause that can never
+``search_conditions`` turns the parsed clauses (``grammar``) into ``Q`` objects that the
+``TaskSearchFilterSet`` (``filters``) ANDs onto an environment-scoped task queryset. Every
+branch is a Django lookup or one of the fixed-template SQL expressions of ``expressions`` and
+``numbers``; input reaches SQL only as bound parameters. A clause that can never
 match (an unparsable timestamp, a non-numeric value for ``>``) becomes ``NOTHING`` rather than
 an error, so a search never fails.
 """
@@ -29,7 +29,7 @@ from django.db.models.lookups import (
 )
 
 from tasks.models import TaskAsset
-from tasks.search_expressions import (
+from tasks.search.expressions import (
     IsoText,
     JsonNumber,
     JsonText,
@@ -38,8 +38,8 @@ from tasks.search_expressions import (
     UuidText,
     containment_candidates,
 )
-from tasks.search_grammar import Clause, JsonPath
-from tasks.search_numbers import NumberIndexMatch, indexable, number_index_available
+from tasks.search.grammar import Clause, JsonPath
+from tasks.search.numbers import NumberIndexMatch, indexable, number_index_available
 
 NOTHING = Q(pk__in=[])  # Django short-circuits an empty IN to "no rows" without a query.
 
@@ -215,7 +215,7 @@ def search_conditions(clauses: list[Clause], *, environment_id: Any = None) -> l
     """The conditions of all clauses (to be ANDed).
 
     On PostgreSQL with the numeric side table, ``>``/``<``/``>=``/``<=`` on ``param.*`` and
-    ``asset.*`` become index range scans (``tasks.search_numbers``); the bounds of all numeric
+    ``asset.*`` become index range scans (``numbers``); the bounds of all numeric
     ``param`` clauses on one path form a single range (the same thing, since a path holds one
     value). Asset clauses stay separate: "some asset of that name satisfies it" is per clause.
     """

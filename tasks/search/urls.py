@@ -4,7 +4,7 @@
 
 from django.urls import re_path
 
-from tasks import search_views
+from tasks.search import views as search_views
 
 urlpatterns = [
     re_path(r"^tasks/search/?$", search_views.TaskSearchView.as_view(), name="task-search"),

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import NotSupportedError, connection
 from django.db.models import BooleanField, F, Func
 
-from tasks.search_grammar import JsonPath
+from tasks.search.grammar import JsonPath
 
 # Limits of the triggers' walk (see the migration): at most 12 steps, list indexes below 100.
 MAX_STEPS = 12

@@ -43,10 +43,11 @@ class UserAdmin(DjangoUserAdmin):
                     "is_active", "created_at", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "display_name", "external_id", "=id"]
-    readonly_fields = ["id", "created_at", "last_login"]
+    readonly_fields = ["id", "email_verified", "created_at", "last_login"]
     inlines = [MembershipInline]
     fieldsets = (
-        (None, {"fields": ("id", "email", "display_name", "external_id", "password")}),
+        (None, {"fields": ("id", "email", "email_verified", "display_name", "external_id",
+                           "password")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
                                     "user_permissions")}),
         ("Dates", {"fields": ("created_at", "last_login")}),

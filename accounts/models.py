@@ -37,6 +37,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=255, unique=True, null=True, blank=True, help_text="The OIDC `sub` claim."
     )
     email = models.EmailField(max_length=255, unique=True)
+    email_verified = models.BooleanField(
+        default=False,
+        help_text="Whether an identity-provider token said this address is verified. Only a "
+                  "verified address matches workspace invites.",
+    )
     display_name = models.CharField(max_length=255, null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
@@ -47,29 +48,72 @@ def display_name_from_claims(claims: dict[str, Any]) -> str:
     )
 
 
-def _email_verified(claims: dict[str, Any]) -> bool:
+def email_verified(claims: dict[str, Any]) -> bool:
+    """Whether the token vouches for its ``email``: ``email_verified`` true (or "true"). A token
+    without the claim counts as verified only with ``OIDC_ASSUME_EMAIL_VERIFIED``, for providers
+    that verify every address and never send it; an explicit false never does."""
     value = claims.get("email_verified")
+    if value is None:
+        return bool(settings.OIDC_ASSUME_EMAIL_VERIFIED)
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
+def unverified_placeholder(user_pk: Any) -> str:
+    """The address an account is left with when it loses an address it never proved.
+    ``.invalid`` is reserved (RFC 2606): it can never reach anyone or match an invite."""
+    return f"{user_pk}@unverified.invalid"
+
+
+def _holds_address_by_right(user: User) -> bool:
+    """An account keeps its address against a verified claimant when a token verified it, or
+    when an operator created the account (no identity-provider ``sub`` yet: ``bootstrap``,
+    ``createsuperuser``, the admin)."""
+    return user.email_verified or user.external_id is None
+
+
+def _free_address_for(*, email: str, user_pk: Any) -> bool:
+    """Make ``email`` (which a token verified) available to ``user_pk``: an account that only
+    named it in unverified tokens loses it, so no one can squat another person's address.
+    False when an account holds it by right; then nothing changes."""
+    holders = list(User.objects.filter(email__iexact=email).exclude(pk=user_pk))
+    if any(_holds_address_by_right(holder) for holder in holders):
+        return False
+    for holder in holders:
+        User.objects.filter(pk=holder.pk, email_verified=False).update(
+            email=unverified_placeholder(holder.pk))
+    return True
+
+
 def _refresh_profile(user: User, claims: dict[str, Any]) -> User:
-    """Copy non-empty, changed profile values from the token; never steal another user's
-    e-mail address."""
+    """Copy non-empty, changed profile values from the token. The e-mail address changes (and
+    counts as verified) only when the token verified it, and never to an address another
+    account holds by right."""
+    if not user.is_active:
+        return user  # a disabled account is turned away by authentication; nothing to update
     changes: dict[str, Any] = {}
     email = _clean(claims.get("email"))
-    if email and email != user.email and not (
-        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
-    ):
-        changes["email"] = email
+    if email and email_verified(claims):
+        if email.lower() == user.email.lower():
+            if not user.email_verified:
+                changes["email_verified"] = True
+            if email != user.email:
+                changes["email"] = email
+        else:
+            changes.update(email=email, email_verified=True)
     name = _token_display_name(claims)
     if name and name != user.display_name:
         changes["display_name"] = name
     if changes:
         try:
             with transaction.atomic():
-                User.objects.filter(pk=user.pk).update(**changes)
+                if "email" in changes and not _free_address_for(email=email, user_pk=user.pk):
+                    changes.pop("email")
+                    changes.pop("email_verified", None)
+                if changes:
+                    User.objects.filter(pk=user.pk).update(**changes)
         except IntegrityError:  # the address was taken concurrently: keep the old one
             changes.pop("email", None)
+            changes.pop("email_verified", None)
             if changes:
                 User.objects.filter(pk=user.pk).update(**changes)
         for field, value in changes.items():
@@ -80,7 +124,8 @@ def _refresh_profile(user: User, claims: dict[str, Any]) -> User:
 def _create_user_with_workspace(*, sub: str, email: str, claims: dict[str, Any]) -> User:
     with transaction.atomic():
         user = User.objects.create(
-            external_id=sub, email=email, display_name=display_name_from_claims(claims),
+            external_id=sub, email=email, email_verified=email_verified(claims),
+            display_name=display_name_from_claims(claims),
             password=make_password(None),  # API users never sign in with a password
         )
         workspace_create_personal(user=user)
@@ -90,9 +135,11 @@ def _create_user_with_workspace(*, sub: str, email: str, claims: dict[str, Any])
 def user_from_oidc_claims(claims: dict[str, Any]) -> User:
     """The user behind a verified OIDC token, created on first contact.
 
-    1. Known ``sub`` → that user, profile refreshed.
+    1. Known ``sub`` → that user, profile refreshed (the e-mail only from a verified token).
     2. Unknown ``sub`` but a *verified* e-mail of an existing user → re-link that user to the
-       new ``sub`` (identity-provider change). Unverified → 409.
+       new ``sub`` (identity-provider change), if the account holds the address by right
+       (verified, or created by an operator). An account that only named the address in
+       unverified tokens loses it instead, and the caller gets a new account. Unverified → 409.
     3. Otherwise create the user and their personal workspace in one transaction (400 without
        an e-mail). A concurrent first contact that wins the race makes our INSERT fail; we
        roll back and start over, which then finds the winner's row: never a 500.
@@ -106,8 +153,14 @@ def user_from_oidc_claims(claims: dict[str, Any]) -> User:
         if email:
             existing = User.objects.filter(email__iexact=email).first()
             if existing is not None:
-                if not _email_verified(claims):
+                if not email_verified(claims):
                     raise Conflict("Email already registered to another identity")
+                if not _holds_address_by_right(existing):
+                    # Another identity only named this address, unverified: it loses it.
+                    _free_address_for(email=email, user_pk=None)
+                    continue
+                if not existing.is_active:
+                    return existing  # turned away by authentication, not re-linked
                 updated = User.objects.filter(pk=existing.pk).update(external_id=sub)
                 if updated:
                     existing.external_id = sub

@@ -59,6 +59,11 @@ OIDC_JWKS_URL = env_str("OIDC_JWKS_URL") or (
 )
 OIDC_JWKS_CACHE_TTL = env_int("OIDC_JWKS_CACHE_TTL", 300)
 OIDC_JWKS_TIMEOUT = env_int("OIDC_JWKS_TIMEOUT", 5)
+# Seconds of clock difference with the provider tolerated on exp/nbf/iat.
+OIDC_CLOCK_LEEWAY_SECONDS = env_int("OIDC_CLOCK_LEEWAY_SECONDS", 30)
+# Only for providers that verify every address and never send the ``email_verified`` claim:
+# a token without the claim then counts as verified (an explicit ``false`` never does).
+OIDC_ASSUME_EMAIL_VERIFIED = env_bool("OIDC_ASSUME_EMAIL_VERIFIED", False)
 OIDC_SDK_CLIENT_ID = env_str("OIDC_SDK_CLIENT_ID", "stardag-sdk")
 
 # Admin single sign-on through mozilla-django-oidc (optional; needs a confidential client).
@@ -67,6 +72,8 @@ OIDC_RP_CLIENT_SECRET = env_secret("OIDC_RP_CLIENT_SECRET") or ""
 OIDC_ADMIN_SSO_ENABLED = bool(OIDC_ISSUER_URL and OIDC_RP_CLIENT_ID)
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_RP_SCOPES = "openid email profile"
+# mozilla-django-oidc's timeout for its token, userinfo and JWKS calls (it waits forever without).
+OIDC_TIMEOUT = env_int("OIDC_ADMIN_SSO_TIMEOUT", 10)
 OIDC_OP_JWKS_ENDPOINT = OIDC_JWKS_URL
 OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT") or (
     f"{OIDC_EXTERNAL_ISSUER_URL or OIDC_ISSUER_URL}/protocol/openid-connect/auth"

@@ -99,5 +99,7 @@ def oidc_provider(oidc_provider_session: LocalOidcProvider, settings: object) ->
     settings.OIDC_EXTERNAL_ISSUER_URL = ""  # type: ignore[attr-defined]
     settings.OIDC_JWKS_URL = oidc_provider_session.jwks_url  # type: ignore[attr-defined]
     jwks_cache.clear()
+    oidc_provider_session.recover()
     yield oidc_provider_session
+    oidc_provider_session.recover()
     jwks_cache.clear()

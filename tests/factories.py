@@ -15,13 +15,15 @@ _seq = itertools.count(1)
 
 
 def make_user(email: str | None = None, *, external_id: str | None = None,
-              display_name: str | None = None) -> User:
+              display_name: str | None = None, email_verified: bool = True) -> User:
+    """A user as the identity provider made them: by default with a verified address."""
     n = next(_seq)
     email = email or f"user{n}@example.com"
     return User.objects.create(
         email=email,
         external_id=external_id if external_id is not None else f"sub-{n}",
         display_name=display_name,
+        email_verified=email_verified,
     )
 
 

@@ -46,17 +46,38 @@ class LocalJsonServer:
 
 
 class LocalOidcProvider:
+    """``hang()`` makes the key endpoint stall (as a struggling provider does) until
+    ``recover()``; ``fail()`` makes it answer 500. Both are undone by ``recover()``."""
+
     def __init__(self) -> None:
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = f"test-{uuid.uuid4().hex[:8]}"
         self.jwks_requests = 0
+        self._count_lock = threading.Lock()
+        self._healthy = threading.Event()
+        self._healthy.set()
+        self.failing = False
         self.http = LocalJsonServer(self._answer)
         self.issuer = f"{self.http.url}/realms/stardag"
         self.jwks_url = f"{self.issuer}/protocol/openid-connect/certs"
 
+    def hang(self) -> None:
+        self._healthy.clear()
+
+    def fail(self) -> None:
+        self.failing = True
+
+    def recover(self) -> None:
+        self.failing = False
+        self._healthy.set()
+
     def _answer(self, request: BaseHTTPRequestHandler) -> tuple[int, bytes]:
-        self.jwks_requests += 1
+        with self._count_lock:
+            self.jwks_requests += 1
         if request.path.endswith("/certs"):
+            self._healthy.wait(timeout=30)  # a hanging provider; recover() releases it
+            if self.failing:
+                return 500, b'{"error": "unavailable"}'
             return 200, json.dumps(self.jwks()).encode()
         if request.path.endswith("/.well-known/openid-configuration"):
             return 200, json.dumps({"issuer": self.issuer}).encode()
@@ -73,12 +94,15 @@ class LocalOidcProvider:
         self.kid = f"test-{uuid.uuid4().hex[:8]}"
 
     def token(self, sub: str = "alice-sub", *, email: str | None = "alice@example.com",
-              email_verified: bool = True, name: str | None = "Alice", aud: Any = "stardag-sdk",
+              email_verified: bool | None = True, name: str | None = "Alice",
+              aud: Any = "stardag-sdk",
               expires_in: int = 300, issuer: str | None = None, kid: str | None = None,
               **extra: Any) -> str:
         now = int(time.time())
         claims: dict[str, Any] = {"sub": sub, "iss": issuer or self.issuer, "iat": now,
-                                  "exp": now + expires_in, "email_verified": email_verified}
+                                  "exp": now + expires_in}
+        if email_verified is not None:  # None: the claim is left out, as some providers do
+            claims["email_verified"] = email_verified
         if email is not None:
             claims["email"] = email
         if name is not None:

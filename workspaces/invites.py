@@ -86,6 +86,10 @@ def invite_cancel(*, workspace: Workspace, invite_id: Any) -> None:
 
 
 def _pending_invite_for(*, invite_id: Any, user: User) -> Invite:
+    """The pending invite, locked, if it is addressed to the user's *verified* address (see
+    ``invites_pending_for``); anything else is 404."""
+    if not user.email_verified:
+        raise NotFound("Invite not found")
     invite = (
         Invite.objects.select_for_update()
         .filter(pk=invite_id, status=InviteStatus.PENDING, email__iexact=user.email)
@@ -122,7 +126,14 @@ def invite_decline(*, invite_id: Any, user: User) -> None:
 
 
 def invites_pending_for(user: User) -> Any:
-    """Pending invites addressed to the user's e-mail (case-insensitive), oldest first."""
+    """Pending invites addressed to the user's e-mail (case-insensitive), oldest first.
+
+    Only a verified address is the user's: a token that merely names someone else's address
+    (``email_verified`` false or absent) must not see, accept or decline their invites. An
+    unverified user therefore has none.
+    """
+    if not user.email_verified:
+        return Invite.objects.none()
     return (
         Invite.objects.filter(status=InviteStatus.PENDING, email__iexact=user.email)
         .select_related("workspace", "invited_by")

@@ -57,11 +57,22 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() or None
 
 
+ACCOUNT_DISABLED = "User account is disabled"
+
+
+def _require_active(user: User, challenge: str) -> User:
+    """A disabled account is turned away whatever token it presents (ours or the identity
+    provider's), on every route; only API keys, which belong to environments, keep working."""
+    if not user.is_active:
+        raise Unauthenticated(ACCOUNT_DISABLED, www_authenticate=challenge)
+    return user
+
+
 def _user_from_internal_claims(claims: dict[str, Any], challenge: str) -> User:
-    user = User.objects.filter(pk=claims["sub"], is_active=True).first()
+    user = User.objects.filter(pk=claims["sub"]).first()
     if user is None:
         raise Unauthenticated("User not found", www_authenticate=challenge)
-    return user
+    return _require_active(user, challenge)
 
 
 def _internal_principal(token: str, challenge: str) -> Principal:
@@ -81,7 +92,8 @@ def _oidc_principal(token: str, challenge: str = BEARER_CHALLENGE) -> Principal:
         claims = verify_oidc_token(token)
     except OidcTokenError as exc:
         raise Unauthenticated(str(exc), www_authenticate=challenge) from exc
-    return Principal(kind="oidc", user=user_from_oidc_claims(claims), claims=claims)
+    user = _require_active(user_from_oidc_claims(claims), challenge)
+    return Principal(kind="oidc", user=user, claims=claims)
 
 
 class _Base(BaseAuthentication):

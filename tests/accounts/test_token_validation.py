@@ -181,7 +181,8 @@ def test_internal_token_of_a_deleted_or_inactive_user(tenant_a):
     assert detail_of(bearer(ghost).get(workspace_url(tenant_a))) == "User not found"
     tenant_a.user.is_active = False
     tenant_a.user.save()
-    assert detail_of(bearer(tenant_a.token()).get(workspace_url(tenant_a))) == "User not found"
+    assert detail_of(bearer(tenant_a.token()).get(workspace_url(tenant_a))) == (
+        "User account is disabled")
 
 
 def test_internal_token_works_on_me(tenant_a):

@@ -3,12 +3,15 @@
 Tokens are verified against the provider's JWKS, fetched with a timeout and cached for
 ``OIDC_JWKS_CACHE_TTL`` seconds; an unknown ``kid`` triggers exactly one refetch (key rotation).
 No per-request call to the provider's userinfo endpoint is made, unlike mozilla-django-oidc's
-DRF class, so the API stays fast and works while the provider is slow.
+DRF class, and a slow or failing provider never holds up a request whose key is cached (see
+``JwksCache``), so the API stays fast and works while the provider is slow. ``exp``, ``nbf``
+and ``iat`` are checked with ``OIDC_CLOCK_LEEWAY_SECONDS`` of tolerance for clock skew.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.request
@@ -19,35 +22,54 @@ import jwt
 from django.conf import settings
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+logger = logging.getLogger(__name__)
+
 
 class OidcTokenError(Exception):
     """``str(exc)`` is the 401 detail."""
 
 
 class JwksCache:
-    """Thread-safe, TTL-bounded cache of the provider's signing keys.
+    """Thread-safe, TTL-bounded cache of the provider's signing keys that never makes a worker
+    wait on the provider while it holds a usable key.
 
-    An unknown ``kid`` triggers a refetch (the provider may have rotated its key), but at most
-    ``ROTATION_REFETCHES_PER_MINUTE`` times a minute per process: otherwise anyone could make
-    the server hammer the identity provider by sending tokens with made-up key ids.
+    * The HTTP fetch runs on its own thread, outside the lock, and only one is in flight per
+      process. A request whose key is in the cache gets it at once, even when the cache is stale
+      and a refresh is running or failing: the last good key set is served until a refresh
+      succeeds, and a failed refresh is retried after ``FAILED_REFRESH_RETRY_SECONDS``.
+    * Only a request that needs a key the cache does not have (cold cache, unknown ``kid``)
+      waits, for the in-flight fetch, at most ``OIDC_JWKS_TIMEOUT`` seconds.
+    * An unknown ``kid`` triggers a refetch (the provider may have rotated its key), but at most
+      ``ROTATION_REFETCHES_PER_MINUTE`` times a minute per process: otherwise anyone could make
+      the server hammer the identity provider by sending tokens with made-up key ids.
+
+    The lock guards only reads and writes of the fields below, never I/O.
     """
 
     ROTATION_REFETCHES_PER_MINUTE = 6
+    FAILED_REFRESH_RETRY_SECONDS = 10.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
         self._url = ""
+        self._retry_at = 0.0  # after a failed fetch: no new attempt before this time
+        self._in_flight: threading.Event | None = None
+        self._generation = 0  # bumped by clear() and a URL change; older fetches are discarded
         self._rotation_refetches: deque[float] = deque()
 
     def clear(self) -> None:
         with self._lock:
-            self._keys, self._fetched_at = {}, 0.0
-            self._rotation_refetches.clear()
+            self._reset("")
 
-    def _may_refetch_for_rotation(self) -> bool:
-        now = time.monotonic()
+    def _reset(self, url: str) -> None:
+        self._keys, self._fetched_at, self._url, self._retry_at = {}, 0.0, url, 0.0
+        self._in_flight = None
+        self._generation += 1
+        self._rotation_refetches.clear()
+
+    def _may_refetch_for_rotation(self, now: float) -> bool:
         while self._rotation_refetches and now - self._rotation_refetches[0] > 60:
             self._rotation_refetches.popleft()
         if len(self._rotation_refetches) >= self.ROTATION_REFETCHES_PER_MINUTE:
@@ -70,29 +92,64 @@ class JwksCache:
                 continue
         return keys
 
-    def _refresh(self, url: str) -> None:
+    def _start_fetch(self, url: str) -> threading.Event:
+        """Start the one fetch of this process (the caller holds the lock)."""
+        done = threading.Event()
+        self._in_flight = done
+        generation = self._generation
+        threading.Thread(target=self._run_fetch, args=(url, generation, done), daemon=True,
+                         name="oidc-jwks-fetch").start()
+        return done
+
+    def _run_fetch(self, url: str, generation: int, done: threading.Event) -> None:
         try:
-            keys = self._fetch(url)
-        except Exception as exc:  # network, HTTP or JSON failure: all mean "cannot validate"
-            raise OidcTokenError("Unable to validate token (JWKS fetch failed)") from exc
-        self._keys, self._fetched_at, self._url = keys, time.monotonic(), url
+            keys: dict[str, Any] | None = self._fetch(url)
+        except Exception:  # network, HTTP or JSON failure: keep serving the last good set
+            logger.warning("Fetching the identity provider's JWKS from %s failed", url,
+                           exc_info=True)
+            keys = None
+        with self._lock:
+            if generation == self._generation:
+                now = time.monotonic()
+                if keys is not None:
+                    self._keys, self._fetched_at, self._retry_at = keys, now, 0.0
+                else:
+                    self._retry_at = now + self.FAILED_REFRESH_RETRY_SECONDS
+                self._in_flight = None
+        done.set()
 
     def key_for(self, kid: str) -> Any:
         url = settings.OIDC_JWKS_URL
         if not url:
             raise OidcTokenError("Unable to validate token (JWKS fetch failed)")
         with self._lock:
-            stale = (
-                url != self._url
-                or time.monotonic() - self._fetched_at > settings.OIDC_JWKS_CACHE_TTL
-            )
-            if stale:
-                self._refresh(url)
-            if kid not in self._keys and not stale and self._may_refetch_for_rotation():
-                self._refresh(url)  # one refetch for key rotation
-            if kid not in self._keys:
-                raise OidcTokenError(f"Unable to find key with ID: {kid}")
-            return self._keys[kid]
+            if url != self._url:
+                self._reset(url)
+            now = time.monotonic()
+            key = self._keys.get(kid)
+            stale = not self._keys or now - self._fetched_at > settings.OIDC_JWKS_CACHE_TTL
+            may_fetch = self._in_flight is None and now >= self._retry_at
+            if key is not None:
+                if stale and may_fetch:
+                    self._start_fetch(url)  # refresh in the background; this key serves now
+                return key
+            waiting_for = self._in_flight
+            if waiting_for is None:
+                if not may_fetch:
+                    if not self._keys:
+                        raise OidcTokenError("Unable to validate token (JWKS fetch failed)")
+                    raise OidcTokenError(f"Unable to find key with ID: {kid}")
+                if not stale and not self._may_refetch_for_rotation(now):
+                    raise OidcTokenError(f"Unable to find key with ID: {kid}")
+                waiting_for = self._start_fetch(url)
+        waiting_for.wait(timeout=settings.OIDC_JWKS_TIMEOUT + 1)
+        with self._lock:
+            key = self._keys.get(kid) if self._url == url else None
+            if key is not None:
+                return key
+            if not self._keys:
+                raise OidcTokenError("Unable to validate token (JWKS fetch failed)")
+        raise OidcTokenError(f"Unable to find key with ID: {kid}")
 
 
 jwks_cache = JwksCache()
@@ -119,6 +176,7 @@ def verify_oidc_token(token: str) -> dict[str, Any]:
             token,
             key,
             algorithms=["RS256"],
+            leeway=settings.OIDC_CLOCK_LEEWAY_SECONDS,
             options={"verify_aud": False, "require": ["sub", "iss", "exp"]},
         )
     except jwt.ExpiredSignatureError as exc:
@@ -127,14 +185,25 @@ def verify_oidc_token(token: str) -> dict[str, Any]:
         raise OidcTokenError(f"Invalid token: {exc}") from exc
     if claims.get("iss") not in accepted_issuers():
         raise OidcTokenError("Invalid token: invalid issuer")
-    audience = claims.get("aud")
-    if audience is not None:
-        values = [audience] if isinstance(audience, str) else list(audience)
-        if not any(value in settings.OIDC_AUDIENCE for value in values):
-            raise OidcTokenError(
-                f"Invalid audience: expected one of {', '.join(settings.OIDC_AUDIENCE)}"
-            )
+    _check_audience(claims)
     return claims
+
+
+def _check_audience(claims: dict[str, Any]) -> None:
+    """One of the token's ``aud`` values must be an accepted audience. Without ``aud`` (Keycloak
+    leaves it out of access tokens for clients without an audience mapper) the authorized
+    party ``azp``, the client the token was issued to, must be one instead; a token with
+    neither names no client and is accepted, as the contract allows."""
+    audience = claims.get("aud")
+    if audience is None:
+        audience = claims.get("azp")
+    if audience is None:
+        return
+    values = [audience] if isinstance(audience, str) else list(audience)
+    if not any(value in settings.OIDC_AUDIENCE for value in values):
+        raise OidcTokenError(
+            f"Invalid audience: expected one of {', '.join(settings.OIDC_AUDIENCE)}"
+        )
 
 
 class AdminOIDCBackend(OIDCAuthenticationBackend):

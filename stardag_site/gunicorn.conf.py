@@ -6,6 +6,7 @@ bursts of small POSTs (one per task event) without holding a process per request
 
 import multiprocessing
 import os
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
@@ -18,3 +19,53 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no acce
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "stardag_site.wsgi:application"
+
+# gunicorn >= 25.1 opens a control socket (for ``gunicornc``) at ONE path per user by default,
+# ``~/.gunicorn/gunicorn.ctl``: a second instance on the host takes it over and stopping either
+# deletes the other's. Off unless this instance is given a path of its own.
+_control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not _control_socket
+if _control_socket:
+    control_socket = _control_socket
+
+
+# Where this server can be reached, for ``manage.py bootstrap`` run in another terminal: it prints
+# STARDAG_REGISTRY_URL for the server actually started (PORT honoured) instead of a guess.
+_SERVER_URL_FILE = Path(
+    os.environ.get("DATA_DIR") or Path(__file__).resolve().parent.parent / "data"
+) / "server-url"
+
+
+def _listen_url(address: object) -> str | None:
+    if not (isinstance(address, tuple) and len(address) >= 2):
+        return None  # a unix socket: only the proxy in front knows the public URL
+    host, port = str(address[0]), address[1]
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def when_ready(server: object) -> None:
+    """Record this instance's URL in DATA_DIR/server-url (best effort)."""
+    urls = [_listen_url(listener.cfg_addr) for listener in getattr(server, "LISTENERS", [])]
+    url = next((u for u in urls if u), None)
+    if url is None:
+        return
+    try:
+        _SERVER_URL_FILE.parent.mkdir(parents=True, exist_ok=True)
+        _SERVER_URL_FILE.write_text(url + "\n")
+        server._stardag_url = url  # type: ignore[attr-defined]
+    except OSError:
+        pass
+
+
+def on_exit(server: object) -> None:
+    """Forget the URL, unless another instance has written its own since."""
+    url = getattr(server, "_stardag_url", None)
+    try:
+        if url and _SERVER_URL_FILE.read_text().strip() == url:
+            _SERVER_URL_FILE.unlink()
+    except OSError:
+        pass

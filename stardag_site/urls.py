@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from stardag_site import views
 
 urlpatterns = [
+    path("", views.landing, name="landing"),
     re_path(r"^health/?$", views.health, name="health"),
     path("", include("accounts.urls_root")),
     path("api/v1/", include("accounts.urls")),

@@ -5,7 +5,6 @@ assets and the latest events; search by task id, name and namespace.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -46,6 +45,8 @@ class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["task_id", "task_name", "task_namespace", "status", "environment",
                     "asset_count", "created_at"]
     list_filter = ["status", "waiting_for_lock", "environment__workspace"]
+    # The only place that says what the list joins: a ``select_related`` call in ``get_queryset``
+    # would replace it (one query per row for the environment column, stumble 9).
     list_select_related = ["environment__workspace"]
     search_fields = ["=task_id", "task_name", "task_namespace"]
     readonly_fields = ["id", "task_id", "environment", "task_namespace", "task_name",
@@ -57,9 +58,6 @@ class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-created_at"]
     inlines = [UpstreamInline, DownstreamInline, AssetInline, EventInline]
     show_full_result_count = False
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("status_build", "last_build")
 
     @admin.display(description="event log")
     def all_events(self, task: Task) -> str:

@@ -1,4 +1,4 @@
-"""Tenancy scoping, in one place (DEVELOPERS.md "Tenancy").
+"""Tenancy scoping, in one place (docs/contract.md §3.5-§3.7).
 
 * SDK endpoints run in exactly one environment, fixed by the credential
   (``request.auth.environment``); ``SdkScopedMixin.scoped()`` filters any queryset whose model

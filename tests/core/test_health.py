@@ -1,12 +1,14 @@
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from stardag_site.version import server_version
+
 
 def test_health_answers_without_touching_the_database(client, db):
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "healthy"}
+    assert response.json() == {"status": "healthy", "version": server_version()}
     assert len(queries) == 0
 
 

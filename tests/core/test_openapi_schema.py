@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import yaml
@@ -34,3 +36,25 @@ def test_swagger_ui_and_redoc_are_served_offline(client, db) -> None:
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
     assert schema.json()["info"]["title"] == "Stardag API"
+
+
+EXTERNAL = re.compile(
+    r"""(?:src|href)\s*=\s*["']\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""",
+    re.IGNORECASE,
+)
+
+
+def test_docs_pages_load_nothing_from_the_internet(client, db) -> None:
+    """Stumble 7: the stock Redoc page pulled its fonts from Google; offline it looked broken
+    and every reader was announced to a third party."""
+    for page in ("/api/docs/", "/api/redoc/"):
+        body = client.get(page).content.decode()
+        assert EXTERNAL.search(body) is None, (page, EXTERNAL.search(body))
+        assert "googleapis" not in body and "gstatic" not in body
+        for target in re.findall(r"""(?:src|href)=["']([^"']+)""", body):
+            assert target.startswith("/"), (page, target)
+    redoc = client.get("/api/redoc/").content.decode()
+    [settings_json] = re.findall(r"const redocSettings = (\{.*?\});", redoc, re.DOTALL)
+    typography = json.loads(settings_json)["theme"]["typography"]
+    for family in (typography["fontFamily"], typography["headings"]["fontFamily"]):
+        assert "Montserrat" not in family and "Roboto" not in family

@@ -4,16 +4,23 @@ provider needed, so a newcomer can point the SDK at a fresh server within minute
 Idempotent: the user, workspace and environment are reused when they exist (the user must be
 a member of an existing workspace). A new API key is created on every run, because a key's
 secret is only known when it is created; it is printed once, with the environment variables
-the SDK reads.
+the SDK reads (``COMMIT_HASH`` included: outside a git checkout the SDK cannot build without
+it) and a ``curl`` line that checks the key.
+
+The URL is the running server's: ``--url``, else the one ``bin/serve``'s gunicorn wrote to
+``DATA_DIR/server-url`` when it started, else ``http://localhost:$PORT``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import User
 from stardag_site.api.errors import ContractError
@@ -38,9 +45,10 @@ class Command(BaseCommand):
                             help="Slug of the environment (default: %(default)s).")
         parser.add_argument("--key-name", default="bootstrap",
                             help="Name of the API key (default: %(default)s).")
-        parser.add_argument("--url", default="http://localhost:8000",
-                            help="Public URL of this server, for STARDAG_REGISTRY_URL "
-                            "(default: %(default)s).")
+        parser.add_argument("--url", default=None,
+                            help="Public URL of this server, for STARDAG_REGISTRY_URL (default: "
+                            "the URL of the server bin/serve started, else "
+                            "http://localhost:$PORT).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         email: str = options["email"].strip()
@@ -52,6 +60,7 @@ class Command(BaseCommand):
                            ("--environment-slug", environment_slug)):
             if not (2 <= len(slug) <= 64 and _SLUG.match(slug)):
                 raise CommandError(f"{flag} must match {SLUG_PATTERN} (2-64 characters)")
+        _require_migrated_database()
         try:
             with transaction.atomic():
                 user = self._user(email)
@@ -63,13 +72,19 @@ class Command(BaseCommand):
         except ContractError as exc:
             raise CommandError(str(exc.raw_detail)) from exc
 
-        url = options["url"].rstrip("/")
+        url = (options["url"] or server_url()).rstrip("/")
+        key = new_key.raw_key
         self.stdout.write("")
-        self.stdout.write(f"API key (shown once, store it now): {new_key.raw_key}")
+        self.stdout.write(f"API key (shown once, store it now): {key}")
         self.stdout.write("")
         self.stdout.write("Point the Stardag SDK at this server:")
         self.stdout.write(f"  export STARDAG_REGISTRY_URL={url}")
-        self.stdout.write(f"  export STARDAG_API_KEY={new_key.raw_key}")
+        self.stdout.write(f"  export STARDAG_API_KEY={key}")
+        self.stdout.write("Outside a git checkout the SDK also needs a commit label to record "
+                          "(inside one it reads git):")
+        self.stdout.write("  export COMMIT_HASH=local")
+        self.stdout.write("Check the key (answers 200 with a page of builds):")
+        self.stdout.write(f'  curl -fsS -H "X-API-Key: {key}" {url}/api/v1/builds')
 
     def _say(self, message: str) -> None:
         self.stdout.write(message)
@@ -108,3 +123,30 @@ class Command(BaseCommand):
                                                   slug=slug)
         self._say(f"Created environment {slug} ({environment.id})")
         return environment
+
+
+def server_url() -> str:
+    """The URL of the server this checkout runs (see the module docstring)."""
+    try:
+        recorded = (settings.DATA_DIR / "server-url").read_text().strip()
+    except OSError:
+        recorded = ""
+    return recorded or f"http://localhost:{os.environ.get('PORT') or '8000'}"
+
+
+def _require_migrated_database() -> None:
+    """One line saying what to run first, instead of a "no such table" traceback."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except OperationalError as exc:
+        raise CommandError(
+            f"Cannot reach the database ({str(exc).strip().splitlines()[0]}): check "
+            "DATABASE_URL and that the database server is running."
+        ) from exc
+    if pending:
+        raise CommandError(
+            "The database is not set up yet: start the server once with bin/serve (it migrates), "
+            "or run `bin/manage migrate`, then run bootstrap again."
+        )

@@ -224,7 +224,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["stardag_site.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "stardag_site.api.schema.StardagAutoSchema",
     "EXCEPTION_HANDLER": "stardag_site.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
@@ -235,7 +235,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Stardag API",
     "DESCRIPTION": "Self-hosted Stardag registry: builds, tasks, events, assets, locks, "
     "workspaces, environments and API keys.",
-    "VERSION": "1.0.0",
+    "VERSION": "1.0.0",  # the API's version; the server's own is on /health
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -252,7 +252,10 @@ SPECTACULAR_SETTINGS = {
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "PREPROCESSING_HOOKS": ["stardag_site.api.schema.strip_optional_trailing_slash"],
+    "PREPROCESSING_HOOKS": ["stardag_site.api.schema.strip_optional_trailing_slash",
+                            "stardag_site.api.schema.drop_alias_routes"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "stardag_site.api.schema.describe_operations"],
     "ENUM_NAME_OVERRIDES": {
         "BuildStatusEnum": "builds.models.BuildStatus",
         "TaskStatusEnum": "tasks.models.TaskStatus",

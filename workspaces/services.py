@@ -195,14 +195,52 @@ def _owner_count(workspace: Workspace) -> int:
     return WorkspaceMember.objects.filter(workspace=workspace, role=Role.OWNER).count()
 
 
-def member_update(*, actor: WorkspaceMember, member: WorkspaceMember, role: str) -> WorkspaceMember:
-    """Change a member's role. Owner roles are only granted or taken by owners (§3.8); the last
-    owner cannot be demoted. The workspace row is locked so two demotions cannot race."""
-    if (role == Role.OWNER or member.role == Role.OWNER) and actor.role != Role.OWNER:
-        raise Forbidden("Only owners can modify owner roles")
+def _refresh_member(member: WorkspaceMember) -> None:
+    """Re-read the target's role under the lock; removed concurrently → 404, not a 500."""
+    try:
+        member.refresh_from_db(fields=["role"])
+    except WorkspaceMember.DoesNotExist:
+        raise NotFound("Member not found") from None
+
+
+def _current_actor(actor: WorkspaceMember) -> WorkspaceMember:
+    """The actor's membership as committed now, read after the workspace row is locked.
+
+    Views resolve the caller's membership before the service locks anything; a concurrent role
+    change (or removal) of the caller that committed in between would otherwise be ignored, so
+    a just-demoted owner could still demote the remaining owners. Every role rule is therefore
+    checked against this fresh read, under the lock that also serialises other role changes.
+    """
+    role = (
+        WorkspaceMember.objects.filter(pk=actor.pk, workspace_id=actor.workspace_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        raise NotFound("Workspace not found")  # no longer a member: same answer as the views
+    actor.role = role
+    return actor
+
+
+def member_update(*, actor: WorkspaceMember | None, member: WorkspaceMember,
+                  role: str) -> WorkspaceMember:
+    """Change a member's role. Only admins change roles; owner roles are only granted or taken by
+    owners (§3.8); the last owner cannot be demoted.
+
+    The workspace row is locked first and every rule is checked after it, against fresh rows:
+    two demotions cannot race past the last-owner rule, and an actor demoted a moment ago acts
+    with the role it has now. ``actor=None`` is the operators' console (Django admin): no role
+    rules, but the last-owner rule holds all the same.
+    """
     with transaction.atomic():
         _lock_workspace(member.workspace_id)
-        member.refresh_from_db(fields=["role"])
+        _refresh_member(member)
+        if actor is not None:
+            _current_actor(actor)
+            if not role_at_least(actor.role, Role.ADMIN):
+                raise Forbidden("Requires admin role or higher")
+            if (role == Role.OWNER or member.role == Role.OWNER) and actor.role != Role.OWNER:
+                raise Forbidden("Only owners can modify owner roles")
         if member.role == Role.OWNER and role != Role.OWNER and (
             _owner_count(member.workspace) <= 1
         ):
@@ -213,17 +251,19 @@ def member_update(*, actor: WorkspaceMember, member: WorkspaceMember, role: str)
     return member
 
 
-def member_remove(*, actor: WorkspaceMember, member: WorkspaceMember) -> None:
+def member_remove(*, actor: WorkspaceMember | None, member: WorkspaceMember) -> None:
     """Remove a membership: admins remove non-owners, owners anyone, everyone themselves; the
-    last owner always stays."""
-    if member.pk != actor.pk:
-        if not role_at_least(actor.role, Role.ADMIN):
-            raise Forbidden("Requires admin role or higher")
-        if member.role == Role.OWNER and actor.role != Role.OWNER:
-            raise Forbidden("Only owners can remove owners")
+    last owner always stays. Rules are checked after the workspace lock, against fresh rows (see
+    ``member_update``); ``actor=None`` is the operators' console (last-owner rule only)."""
     with transaction.atomic():
         _lock_workspace(member.workspace_id)
-        member.refresh_from_db(fields=["role"])
+        _refresh_member(member)
+        if actor is not None and member.pk != actor.pk:
+            _current_actor(actor)
+            if not role_at_least(actor.role, Role.ADMIN):
+                raise Forbidden("Requires admin role or higher")
+            if member.role == Role.OWNER and actor.role != Role.OWNER:
+                raise Forbidden("Only owners can remove owners")
         if member.role == Role.OWNER and _owner_count(member.workspace) <= 1:
             raise BadRequest("Cannot remove the last owner")
         member.delete()

@@ -270,6 +270,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # --- Outgoing e-mail (invitations; best effort, never blocks a request) -------------------------
 INVITE_EMAILS_ENABLED = env_bool("INVITE_EMAILS_ENABLED", False)
+# Invitations send e-mail, so they are capped: pending invites per workspace, and invites a user
+# may create per rolling hour (all workspaces, cancelled ones included). 0 turns a limit off.
+INVITES_MAX_PENDING_PER_WORKSPACE = env_int("INVITES_MAX_PENDING_PER_WORKSPACE", 100)
+INVITES_PER_USER_PER_HOUR = env_int("INVITES_PER_USER_PER_HOUR", 50)
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")

@@ -1,12 +1,23 @@
 """Invites (contract §2.4, §4.3, §4.6): at most one pending invite per (workspace, e-mail),
 addresses stored lower-cased, answered once by the addressee. Every function owns its
 transaction; errors carry the contract's wording.
+
+Because every invite may send an e-mail, creation is limited so that the server cannot be used
+to send mail in bulk: at most ``INVITES_MAX_PENDING_PER_WORKSPACE`` pending invites per workspace
+and ``INVITES_PER_USER_PER_HOUR`` invites created per user in any rolling hour. Both answer 429
+in the contract's §8.6 shape rather than 403/422: the body is valid and the caller may invite,
+just not now or not this many. The rate answers ``RATE_LIMIT`` with ``Retry-After`` (waiting
+lifts it); the pending cap answers ``QUOTA_EXCEEDED`` (only answered or cancelled invites lift
+it). The rate counts every invite the user created, cancelled ones included, so a
+create-and-cancel loop gains nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,15 +27,48 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import User
-from stardag_site.api.errors import Conflict, Forbidden, NotFound
+from stardag_site.api.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from workspaces.models import Invite, InviteStatus, Role, Workspace, WorkspaceMember
 
 logger = logging.getLogger(__name__)
 
+INVITE_RATE_WINDOW = timedelta(hours=1)
+
+
+def _check_invite_limits(*, workspace: Workspace, user: User) -> None:
+    """Raise 429 when the workspace is at its pending-invite cap or the user at their hourly
+    rate. Runs with the user's and the workspace's rows locked (``invite_create``), so parallel
+    requests cannot both take the last slot."""
+    cap = settings.INVITES_MAX_PENDING_PER_WORKSPACE
+    if cap > 0 and Invite.objects.filter(workspace=workspace,
+                                         status=InviteStatus.PENDING).count() >= cap:
+        raise TooManyRequests(
+            f"Workspace has reached the limit of {cap} pending invites; cancel some or wait "
+            "until they are answered",
+            error_code="QUOTA_EXCEEDED",
+        )
+    rate = settings.INVITES_PER_USER_PER_HOUR
+    if rate <= 0:
+        return
+    since = timezone.now() - INVITE_RATE_WINDOW
+    recent = list(
+        Invite.objects.filter(invited_by=user, created_at__gt=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:rate]
+    )
+    if len(recent) >= rate:
+        # The oldest of the last ``rate`` invites leaving the window frees the next slot.
+        wait = (recent[-1] + INVITE_RATE_WINDOW - timezone.now()).total_seconds()
+        raise TooManyRequests(
+            f"Invite rate limit reached: at most {rate} invites per hour", error_code="RATE_LIMIT",
+            retry_after=max(1, math.ceil(wait)),
+        )
+
 
 def invite_create(*, actor: WorkspaceMember, email: str, role: str = Role.MEMBER) -> Invite:
-    """Invite an e-mail address (stored lower-cased). At most one pending invite per address;
-    the invitation e-mail is sent after commit, best effort."""
+    """Invite an e-mail address (stored lower-cased). At most one pending invite per address,
+    within the pending cap and the inviter's hourly rate (see the module docstring); the
+    invitation e-mail is sent after commit, best effort."""
     workspace = actor.workspace
     email = email.strip().lower()
     if role == Role.OWNER and actor.role != Role.OWNER:
@@ -32,11 +76,15 @@ def invite_create(*, actor: WorkspaceMember, email: str, role: str = Role.MEMBER
     if workspace.is_personal:
         raise Forbidden("Cannot invite members to a personal workspace")
     with transaction.atomic():
+        # Lock order user, then workspace (as ``workspace_create``): the limits hold under races.
+        User.objects.select_for_update().filter(pk=actor.user_id).first()
+        Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
         if WorkspaceMember.objects.filter(workspace=workspace, user__email__iexact=email).exists():
             raise Conflict("User is already a member")
         if Invite.objects.filter(workspace=workspace, email=email,
                                  status=InviteStatus.PENDING).exists():
             raise Conflict("Invite already pending for this email")
+        _check_invite_limits(workspace=workspace, user=actor.user)
         try:
             with transaction.atomic():
                 invite = Invite.objects.create(workspace=workspace, email=email, role=role,

@@ -163,7 +163,7 @@ class InviteListView(WorkspaceView):
         return Response(InviteOut(pending, many=True).data)
 
     @extend_schema(request=InviteCreateIn,
-                   responses={201: InviteOut, **error_responses(401, 403, 404, 409, 422)})
+                   responses={201: InviteOut, **error_responses(401, 403, 404, 409, 422, 429)})
     def post(self, request: Request, workspace_id: str) -> Response:
         actor = self.membership(Role.ADMIN)
         data = validated_body(request, InviteCreateIn)

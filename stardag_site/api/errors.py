@@ -49,6 +49,21 @@ class Conflict(ContractError):
     default_detail = "Conflict."
 
 
+class TooManyRequests(ContractError):
+    """429 in the shape of contract §1.4/§8.6: ``{"error_code": ..., "message": ...}``.
+
+    ``RATE_LIMIT`` (with ``Retry-After``) means "try again later"; ``QUOTA_EXCEEDED`` means a
+    limit that waiting alone does not lift (clients do not retry it).
+    """
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, error_code: str = "RATE_LIMIT",
+                 retry_after: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__({"error_code": error_code, "message": message}, headers=headers)
+
+
 class Unauthenticated(ContractError):
     """401; ``www_authenticate`` becomes the WWW-Authenticate header (required on 401s)."""
 

@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
+from workspaces.admin import MembershipAdminMixin, MembershipFormSet
 from workspaces.models import WorkspaceMember
 
 
@@ -26,6 +27,7 @@ class UserEditForm(UserChangeForm):
 
 class MembershipInline(admin.TabularInline):
     model = WorkspaceMember
+    formset = MembershipFormSet  # keeps every workspace's last owner
     fk_name = "user"
     extra = 0
     fields = ["workspace", "role", "created_at"]
@@ -35,7 +37,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(MembershipAdminMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ["-created_at"]

@@ -1,4 +1,10 @@
-"""Lock console: who holds what, until when, at which fencing version; force-release."""
+"""Lock console: who holds what, until when, at which fencing version; force-release.
+
+Locks are never deleted here: deleting a row would restart its name's fencing ``version`` at 0
+for the next holder, handing out a token that was already used. Force-release (through
+``lock_force_release``, needing the change permission) keeps the row as a tombstone, so the next
+grant continues at ``version + 1``.
+"""
 
 from __future__ import annotations
 
@@ -44,13 +50,16 @@ class LockAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # leases are granted through the API only
 
+    def has_delete_permission(self, request: HttpRequest, obj: Lock | None = None) -> bool:
+        return False  # a deleted row would reset the name's fencing version; force-release
+
     @admin.display(description="state")
     def state(self, lock: Lock) -> str:
         if lock.released_at is not None:
             return "released"
         return "active" if lock.is_active(timezone.now()) else "expired"
 
-    @admin.action(description="Force-release selected locks")
+    @admin.action(description="Force-release selected locks", permissions=["change"])
     def force_release(self, request: HttpRequest, queryset: QuerySet[Lock]) -> None:
         released = sum(lock_force_release(lock=lock) for lock in queryset)
         self.message_user(request, f"Released {released} lock(s).", messages.SUCCESS)

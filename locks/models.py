@@ -11,8 +11,8 @@ into a *tombstone* (``released_at`` set, ``expires_at`` pulled back to the relea
 kept for the admin). A tombstone is invisible to the API — ``GET /locks/{name}`` is 404, lists
 never show it, renew/release by the old owner are 409 — and the next acquire of the name takes it
 over with ``version + 1``. ``version`` is therefore 0 only for the very first grant of a name in an
-environment, and a fencing token is never handed out twice. (Deleting a row in the admin, or
-deleting the environment, does restart the name at 0; releases never do.)
+environment, and a fencing token is never handed out twice. The admin cannot delete lock rows
+(force-release only); only deleting the whole environment removes them.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
@@ -71,3 +72,22 @@ class UserAdmin(MembershipAdminMixin, DjangoUserAdmin):
     @admin.display(description="workspaces", ordering="workspace_total")
     def workspace_count(self, user: User) -> int:
         return user.workspace_total  # type: ignore[attr-defined]
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """Failed admin sign-ins counted by django-axes (``accounts/login_throttle.py``). Deleting a
+    row lifts the lock it causes before the cool-off ends; nothing here can be edited."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time",
+                    "path_info"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    fields = [*list_display, "user_agent"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AccessAttempt | None = None) -> bool:
+        return False

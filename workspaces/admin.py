@@ -2,11 +2,12 @@
 environments, target roots and API keys.
 
 The console goes through the same services as the API, so it cannot break the rules the API
-enforces: a workspace is created with its owner and default environment (``workspace_create``),
-role changes and removals of memberships keep the last owner (``member_update`` /
-``member_remove``, checked again under the workspace lock), API keys are created by
-``api_key_create`` and revoked, never deleted, and every action declares the permission it needs,
-so a view-only staff user can look but not act.
+enforces: a workspace is created with its owner and default environment (``workspace_create``)
+and keeps at least one environment (``environment_delete``); role changes and removals of
+memberships keep the last owner (``member_update`` / ``member_remove``, checked again under the
+workspace lock); API keys are created by ``api_key_create`` and revoked, never deleted; locks are
+force-released, never deleted (``locks/admin.py``); and every action declares the permission it
+needs, so a view-only staff user can look but not act.
 
 A new API key is shown once, on the page that answers the "Save" (never stored, never cached, and
 never put into a message: Django's default message storage is a signed, not encrypted, cookie).
@@ -41,7 +42,21 @@ from workspaces.models import (
     Workspace,
     WorkspaceMember,
 )
-from workspaces.services import member_remove, member_update, workspace_create
+from workspaces.services import (
+    environment_delete,
+    member_remove,
+    member_update,
+    workspace_create,
+)
+
+
+def _owned_data_goes_along(deleted: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``get_deleted_objects`` result with ``perms_needed`` cleared: deleting a workspace or an
+    environment deletes its data (builds, tasks, locks, API keys) with it, as the API does. Those
+    models' admins refuse deleting single rows (read-only history, revoke, force-release), which
+    Django would otherwise take as "no permission" to delete the environment at all."""
+    deleted_objects, counts, _perms_needed, protected = deleted
+    return deleted_objects, counts, set(), protected
 
 
 def adopt(target: db_models.Model, created: db_models.Model) -> None:
@@ -143,8 +158,25 @@ class MemberInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class EnvironmentFormSet(BaseInlineFormSet):
+    """A workspace's inline environments: it keeps at least one (the rule of
+    ``environment_delete``), checked with the workspace row locked until the save."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        Workspace.objects.select_for_update().filter(pk=self.instance.pk).first()
+        kept = [form for form in self.forms
+                if not (self.can_delete and self._should_delete_form(form))
+                and (form.instance.pk or form.has_changed())]
+        if not kept:
+            raise ValidationError("Cannot delete the last environment.")
+
+
 class EnvironmentInline(admin.TabularInline):
     model = Environment
+    formset = EnvironmentFormSet
     extra = 0
     fields = ["name", "slug", "description", "max_concurrent_locks", "created_at"]
     readonly_fields = ["created_at"]
@@ -204,6 +236,19 @@ class WorkspaceAdmin(MembershipAdminMixin, admin.ModelAdmin):
         )
         adopt(obj, created)
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
+        return _owned_data_goes_along(super().get_deleted_objects(objs, request))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Environment:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        for environment in [*formset.new_objects, *(e for e, _ in formset.changed_objects)]:
+            environment.save()
+        for environment in formset.deleted_objects:
+            environment_delete(environment=environment)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
         return super().get_queryset(request).annotate(
             members_total=Count("memberships", distinct=True),
@@ -259,6 +304,33 @@ class EnvironmentAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "owner_id", "created_at"]
     autocomplete_fields = ["workspace"]
     inlines = [TargetRootInline]
+
+    def get_readonly_fields(self, request: HttpRequest,
+                            obj: Environment | None = None) -> list[str]:
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "workspace"]  # moving it could empty its workspace
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
+        """Deleting every environment of a workspace is refused (listed as protected), as
+        ``environment_delete`` refuses the last one; the delete pages say why."""
+        deleted, counts, perms_needed, protected = _owned_data_goes_along(
+            super().get_deleted_objects(objs, request))
+        chosen: dict[Any, set[Any]] = {}
+        for environment in objs:
+            chosen.setdefault(environment.workspace_id, set()).add(environment.pk)
+        for workspace in Workspace.objects.filter(pk__in=chosen):
+            if set(workspace.environments.values_list("pk", flat=True)) <= chosen[workspace.pk]:
+                protected = [*protected, f"Workspace {workspace}: it keeps at least one "
+                                         "environment"]
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: Environment) -> None:
+        environment_delete(environment=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Environment]) -> None:
+        for environment in queryset:
+            environment_delete(environment=environment)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Environment]:
         return super().get_queryset(request).annotate(

@@ -107,7 +107,7 @@ def test_plain_http_gunicorn_serves_api_docs_and_admin_static(tmp_path: Path) ->
             try:
                 status, body, _ = _get(f"{base}/health")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # worker still booting
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)

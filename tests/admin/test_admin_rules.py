@@ -269,7 +269,7 @@ def test_environment_with_keys_locks_and_builds_is_deleted_with_its_data(admin_s
     lock_acquire(environment=extra, name="held", owner_id="x")
     Build.objects.create(environment=extra, name="b-1")
     page = admin_site.get(f"/admin/workspaces/environment/{extra.pk}/delete/")
-    assert "Yes, I’m sure" in page.content.decode()
+    assert "Are you sure you want to delete" in page.content.decode()
     admin_site.post(f"/admin/workspaces/environment/{extra.pk}/delete/", {"post": "yes"})
     assert not tenant_a.workspace.environments.filter(pk=extra.pk).exists()
     assert not Lock.objects.filter(environment_id=extra.pk).exists()

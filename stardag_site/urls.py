@@ -29,6 +29,8 @@ urlpatterns = [
 ]
 if settings.OIDC_ADMIN_SSO_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+# Last: any other /api/ URL is the exact missing-route 404 the SDK falls back on (SDK-WIRE §1.4).
+urlpatterns.append(re_path(r"^api/", views.api_route_not_found, name="api-route-not-found"))
 
 handler404 = "stardag_site.views.not_found"
 handler500 = "stardag_site.views.internal_error"

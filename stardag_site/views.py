@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found, server_error
 
@@ -33,10 +34,26 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(("/api/", "/auth/", "/.well-known/", "/health"))
 
 
+# The exact text SDK releases 0.10-0.26 read as "this server has no such route" and fall back
+# from (SDK-WIRE §1.4). Resource-level 404s raised by views keep their own sentences
+# ("Build not found", "Task not found"), which the SDK reads as a real missing resource.
+MISSING_ROUTE_DETAIL = "Not Found"
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": MISSING_ROUTE_DETAIL}, status=404)
     return page_not_found(request, exception)
+
+
+@csrf_exempt
+def api_route_not_found(request: HttpRequest) -> JsonResponse:
+    """Catch-all for URLs under ``/api/`` that no route matches, any method.
+
+    A route rather than only ``handler404`` so that the answer is the same with ``DEBUG=1``
+    (where Django would otherwise render its HTML technical 404 page) as in production.
+    """
+    return JsonResponse({"detail": MISSING_ROUTE_DETAIL}, status=404)
 
 
 def internal_error(request: HttpRequest) -> HttpResponse:

@@ -15,4 +15,4 @@ def test_health_answers_without_touching_the_database(client, db):
 def test_unknown_api_path_is_json_404(client, db):
     response = client.get("/api/v1/definitely-not-here")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not Found"}

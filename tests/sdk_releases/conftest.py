@@ -1,0 +1,158 @@
+"""Drive released SDKs (0.2.1, 0.10.2, 0.20.1, 0.26.0) against a live server.
+
+Each release runs in its own virtual environment, created here from the hash-pinned
+``requirements-<version>.txt`` (``uv pip compile --generate-hashes`` of ``requirements-<version>.in``)
+and cached under ``.cache/sdk-releases/<version>-<hash>/`` in the repository (gitignored). The
+hash covers the requirements file and the Python version, so editing a pin builds a fresh
+environment and an unchanged one is reused across runs; concurrent test workers serialise on a
+file lock and the environment is built in a temporary directory and renamed into place, so a
+half-built one is never used.
+
+The SDK runs as a subprocess (``drivers/run_build.py`` and the ``stardag`` CLI of that venv)
+against pytest-django's ``live_server``, with the same environment variables a user sets.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connections
+
+# Importing the 0.1.6 SDK tests' conftest applies its live-server choice (a serial server on
+# in-memory SQLite, threaded otherwise) to these tests too.
+from tests.sdk import conftest as _sdk_conftest  # noqa: F401
+from tests.conftest import Tenant, make_tenant
+
+RELEASES = ("0.2.1", "0.10.2", "0.20.1", "0.26.0")
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CACHE = REPO / ".cache" / "sdk-releases"
+COMMIT_HASH = "feedc0de"
+RUN_TIMEOUT = 180
+
+
+def release_key(version: str) -> str:
+    requirements = (HERE / f"requirements-{version}.txt").read_bytes()
+    digest = hashlib.sha256(requirements)
+    digest.update(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
+    return f"{version}-{digest.hexdigest()[:12]}"
+
+
+def _install(venv: Path, requirements: Path) -> None:
+    uv = shutil.which("uv")
+    if uv:
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+                       check=True)
+        subprocess.run([uv, "pip", "install", "--quiet", "--require-hashes", "--python",
+                        str(venv / "bin" / "python"), "-r", str(requirements)], check=True)
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                    "--disable-pip-version-check", "--require-hashes", "-r",
+                    str(requirements)], check=True)
+
+
+def release_venv(version: str) -> Path:
+    """The cached virtual environment of ``version``, created on first use."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    venv = CACHE / release_key(version)
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".complete").exists():
+            building = venv.with_name(venv.name + ".building")
+            shutil.rmtree(building, ignore_errors=True)
+            shutil.rmtree(venv, ignore_errors=True)
+            _install(building, HERE / f"requirements-{version}.txt")
+            # Console scripts embed the build path; the tests call ``python`` only.
+            building.rename(venv)
+            (venv / ".complete").touch()
+    return venv
+
+
+@dataclass
+class ReleaseRun:
+    """One release's venv pointed at a live server as one tenant."""
+
+    version: str
+    venv: Path
+    url: str
+    tenant: Tenant
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def python(self) -> str:
+        return str(self.venv / "bin" / "python")
+
+    def run(self, args: list[str], *, extra_env: dict[str, str] | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[str]:
+        completed = subprocess.run(
+            args, cwd=self.workdir, env={**self.env, **(extra_env or {})}, text=True,
+            capture_output=True, timeout=RUN_TIMEOUT,
+        )
+        if check and completed.returncode != 0:
+            raise AssertionError(f"{args} exited {completed.returncode}\n"
+                                 f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}")
+        return completed
+
+    def build(self, scenario: str, salt: str, *, resume: str | None = None,
+              fail: bool = False) -> dict[str, Any]:
+        """Run ``drivers/run_build.py`` and return its RESULT line (plus its log as ``log``)."""
+        args = [self.python, str(HERE / "drivers" / "run_build.py"), scenario, salt]
+        if resume:
+            args += ["--resume", resume]
+        completed = self.run(args, extra_env={"SDK_RELEASE_TEST_FAIL": "1"} if fail else {})
+        lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+        assert lines, completed.stdout + completed.stderr
+        result = json.loads(lines[-1][len("RESULT "):])
+        result["log"] = completed.stderr
+        return result
+
+    def cli(self, *args: str) -> str:
+        """``stardag <args>`` of this release; its stdout."""
+        launcher = "import sys; from stardag._cli import app; sys.argv[0] = 'stardag'; app()"
+        return self.run([self.python, "-c", launcher, *args]).stdout
+
+    def get(self, path: str) -> Any:
+        response = self.tenant.key_client().get(path)
+        assert response.status_code == 200, (path, response.status_code, response.content)
+        return response.json()
+
+
+@pytest.fixture(params=RELEASES)
+def release(request: pytest.FixtureRequest, live_server: Any, tmp_path: Path,
+            transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReleaseRun]:
+    version = request.param
+    venv = release_venv(version)
+    tenant = make_tenant(f"rel{version.replace('.', '')}")
+    home = tmp_path / "home"
+    home.mkdir()
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PYTHONPATH": str(HERE / "drivers"),
+        "PYTHONUNBUFFERED": "1",
+        "STARDAG_API_KEY": tenant.api_key,
+        "COMMIT_HASH": COMMIT_HASH,
+        "STARDAG_TARGET_ROOTS": json.dumps({"default": str(targets)}),
+        "COLUMNS": "250",  # the CLI's rich tables must not truncate ids
+        # 0.2.x only knows the old name; 0.10+ prefer the new one and warn on the old.
+        ("STARDAG_REGISTRY_URL" if version.startswith("0.2.") else "STARDAG_API_URL"):
+            live_server.url,
+    }
+    # Live-server threads must not keep connections past the test (PostgreSQL drops the db).
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    yield ReleaseRun(version, venv, live_server.url, tenant, tmp_path, env)

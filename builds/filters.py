@@ -7,10 +7,14 @@ JSON containment).
 
 from __future__ import annotations
 
-import django_filters
-from django.db.models import QuerySet
+import datetime
+from typing import Any
 
-from builds.models import Build, BuildRootTask, BuildStatus
+import django_filters
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from builds.models import Build, BuildRootTask, BuildStatus, Event
 
 
 class StatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -26,6 +30,8 @@ class BuildFilterSet(django_filters.FilterSet):
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at",
                                                       lookup_expr="lte")
     user_id = django_filters.UUIDFilter(field_name="user_id")
+    idle_for_seconds = django_filters.NumberFilter(method="filter_idle", min_value=60)
+    reactive_app_name = django_filters.CharFilter(method="filter_reactive_app")
     sort = django_filters.ChoiceFilter(
         choices=[("created_at:desc", "newest first"), ("created_at:asc", "oldest first")],
         method="sort_by",
@@ -34,12 +40,23 @@ class BuildFilterSet(django_filters.FilterSet):
     class Meta:
         model = Build
         fields = ["status", "name", "commit_hash", "root_task_id", "created_after",
-                  "created_before", "user_id", "sort"]
+                  "created_before", "user_id", "idle_for_seconds", "reactive_app_name", "sort"]
 
     def filter_root_task_id(self, queryset: QuerySet[Build], name: str,
                             value: str) -> QuerySet[Build]:
         build_ids = BuildRootTask.objects.filter(task_id=value).values("build_id")
         return queryset.filter(pk__in=build_ids)
+
+    def filter_idle(self, queryset: QuerySet[Build], name: str, value: Any) -> QuerySet[Build]:
+        """SDK ≥0.20 ``--older-than``: no event (build or task) newer than the cutoff."""
+        cutoff = timezone.now() - datetime.timedelta(seconds=int(value))
+        recent = Event.objects.filter(build=OuterRef("pk"), created_at__gt=cutoff)
+        return queryset.exclude(Exists(recent))
+
+    def filter_reactive_app(self, queryset: QuerySet[Build], name: str,
+                            value: str) -> QuerySet[Build]:
+        """No build is reactively scheduled on v1, so the filter honestly matches nothing."""
+        return queryset.none()
 
     def sort_by(self, queryset: QuerySet[Build], name: str, value: str) -> QuerySet[Build]:
         if value == "created_at:asc":

@@ -29,6 +29,7 @@ class EventType(models.TextChoices):
     BUILD_FAILED = "build_failed"
     BUILD_CANCELLED = "build_cancelled"
     BUILD_EXIT_EARLY = "build_exit_early"
+    BUILD_RESUMED = "build_resumed"
     TASK_PENDING = "task_pending"
     TASK_REFERENCED = "task_referenced"
     TASK_STARTED = "task_started"
@@ -73,6 +74,15 @@ class Build(models.Model):
     status_trigger = models.CharField(
         max_length=255, null=True, blank=True, help_text="OIDC sub of a manual override."
     )
+    is_resumed = models.BooleanField(
+        default=False, help_text="A build_resumed event was recorded (SDK ≥0.10 resume)."
+    )
+
+    # Sent by SDK ≥0.10 (SDK-WIRE §3.3 C1, §3.5 E-scopes); null for 0.1.x builds. The API shows
+    # ``build:<id>`` for a build without a stored scope.
+    scope_key = models.CharField(max_length=255, null=True, blank=True)
+    build_config = models.JSONField(null=True, blank=True)
+    executor_metadata = models.JSONField(null=True, blank=True)
 
     objects = BuildQuerySet.as_manager()
 

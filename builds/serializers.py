@@ -41,6 +41,9 @@ class BuildSerializer(serializers.ModelSerializer):
     started_at = UtcTimestampField(allow_null=True)
     completed_at = UtcTimestampField(allow_null=True)
     status_triggered_by_user = serializers.SerializerMethodField()
+    scope_key = serializers.SerializerMethodField()
+    build_config = serializers.JSONField(read_only=True, allow_null=True)
+    executor_metadata = serializers.JSONField(read_only=True, allow_null=True)
 
     class Meta:
         model = Build
@@ -48,8 +51,14 @@ class BuildSerializer(serializers.ModelSerializer):
             "id", "environment_id", "user_id", "name", "description", "commit_hash",
             "root_task_ids", "created_at", "status", "started_at", "completed_at",
             "status_triggered_by_user",
+            # Additive, for SDK ≥0.10 (SDK-WIRE C1, C8, N5): 0.26 refuses a build whose
+            # answer lacks ``scope_key``.
+            "scope_key", "build_config", "is_resumed", "executor_metadata",
         ]
         read_only_fields = fields
+
+    def get_scope_key(self, build: Build) -> str:
+        return build.scope_key or f"build:{build.pk}"
 
     @extend_schema_field(TriggerUserSerializer(allow_null=True))
     def get_status_triggered_by_user(self, build: Build) -> dict[str, Any] | None:
@@ -91,6 +100,75 @@ class BuildCreateSerializer(serializers.Serializer):
     )
     description = serializers.CharField(allow_null=True, allow_blank=True, required=False,
                                         default=None, trim_whitespace=False)
+    scope_key = serializers.CharField(max_length=255, allow_null=True, required=False,
+                                      default=None, trim_whitespace=False)
+    build_config = serializers.DictField(allow_null=True, required=False, default=None)
+    executor_metadata = serializers.DictField(allow_null=True, required=False, default=None)
+
+
+class BuildScopeSerializer(serializers.Serializer):
+    """``PUT /builds/{id}/scope`` (SDK-WIRE N28)."""
+
+    scope_key = serializers.CharField(min_length=1, max_length=255, trim_whitespace=False)
+    build_config = serializers.DictField(allow_null=True, required=False, default=None)
+
+
+class BuildRootsSerializer(serializers.Serializer):
+    """``POST /builds/{id}/roots`` (N7): root task ids to append."""
+
+    root_task_ids = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=64, trim_whitespace=False),
+        max_length=1000,
+    )
+
+
+class BuildCancelResultSerializer(BuildSerializer):
+    """``POST /builds/{id}/cancel?cascade=true``: the build plus the tasks cancelled with it."""
+
+    cascaded_task_ids = serializers.ListField(child=serializers.CharField(), read_only=True)
+    cascaded_task_count = serializers.IntegerField(read_only=True)
+
+    class Meta(BuildSerializer.Meta):
+        fields = [*BuildSerializer.Meta.fields, "cascaded_task_ids", "cascaded_task_count"]
+        read_only_fields = fields
+
+
+class BulkCancelSerializer(serializers.Serializer):
+    """``POST /builds/bulk-cancel`` (N13). At least one of ``build_ids``/``idle_for_seconds``."""
+
+    include_reactive = serializers.BooleanField(required=False, default=False)
+    cascade = serializers.BooleanField(required=False, default=False)
+    dry_run = serializers.BooleanField(required=False, default=False)
+    limit = serializers.IntegerField(min_value=1, max_value=1000, required=False, default=100)
+    build_ids = serializers.ListField(child=serializers.UUIDField(), required=False,
+                                      allow_null=True, default=None, max_length=1000)
+    idle_for_seconds = serializers.IntegerField(min_value=60, required=False, allow_null=True,
+                                                default=None)
+    reactive_app_name = serializers.CharField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(required=False, allow_null=True, default=None,
+                                   max_length=2000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["build_ids"] is None and attrs["idle_for_seconds"] is None:
+            raise serializers.ValidationError("Give build_ids or idle_for_seconds (or both).")
+        return attrs
+
+
+class BulkCancelBuildSerializer(serializers.Serializer):
+    build_id = serializers.UUIDField()
+    name = serializers.CharField()
+    last_activity_at = UtcTimestampField(allow_null=True)
+    reactive_app_name = serializers.CharField(allow_null=True)
+    cascaded_task_ids = serializers.ListField(child=serializers.CharField())
+
+
+class BulkCancelResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    builds = BulkCancelBuildSerializer(many=True)
+    build_count = serializers.IntegerField()
+    task_count = serializers.IntegerField()
+    skipped = serializers.DictField(child=serializers.CharField())
+    truncated = serializers.BooleanField()
 
 
 class BuildUpdateSerializer(serializers.Serializer):

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,6 +22,11 @@ from builds.models import Build, BuildRootTask, Event
 from builds.status import BUILD_EVENT_TYPES, BuildState, build_fold_step
 from stardag_site.ids import uuid7
 from workspaces.models import Environment
+
+# Sent inside ``build_cancel``'s transaction when a cascade is asked for; receivers (the tasks
+# app) cancel the build's tasks and return their SDK ids. A signal keeps builds free of any
+# import of tasks.
+build_cancelling = Signal()
 
 _ADJECTIVES = (
     "agile", "amber", "ancient", "bold", "brave", "bright", "calm", "clever", "cosmic", "crisp",
@@ -63,10 +70,14 @@ def build_create(
     commit_hash: str | None = None,
     root_task_ids: Iterable[str] = (),
     description: str | None = None,
+    scope_key: str | None = None,
+    build_config: dict[str, Any] | None = None,
+    executor_metadata: dict[str, Any] | None = None,
 ) -> Build:
     """Create a build with a generated name and its ``build_started`` event (status running).
 
-    Not idempotent by design (contract §1.8): every call is a new build.
+    Not idempotent by design (contract §1.8): every call is a new build. ``scope_key``,
+    ``build_config`` and ``executor_metadata`` are stored as sent by SDK ≥0.10 (C1).
     """
     root_ids = [str(value) for value in root_task_ids]
     with transaction.atomic():
@@ -78,6 +89,9 @@ def build_create(
             description=description,
             commit_hash=commit_hash,
             root_task_ids=root_ids,
+            scope_key=scope_key,
+            build_config=build_config,
+            executor_metadata=executor_metadata,
         )
         BuildRootTask.objects.bulk_create(
             [BuildRootTask(build=build, task_id=value) for value in dict.fromkeys(root_ids)]
@@ -123,8 +137,10 @@ def build_event_record(
         )
         locked.status, locked.started_at = state.status, state.started_at
         locked.completed_at, locked.status_trigger = state.completed_at, state.trigger
-        locked.save(update_fields=["status", "started_at", "completed_at", "status_trigger"])
-    for field in ("status", "started_at", "completed_at", "status_trigger"):
+        locked.is_resumed = locked.is_resumed or event_type == "build_resumed"
+        locked.save(update_fields=["status", "started_at", "completed_at", "status_trigger",
+                                   "is_resumed"])
+    for field in ("status", "started_at", "completed_at", "status_trigger", "is_resumed"):
         setattr(build, field, getattr(locked, field))
     return locked
 
@@ -150,3 +166,148 @@ def build_update(
         Build.objects.filter(pk=build.pk).update(**{field: values[field] for field in changed})
         build.refresh_from_db()
     return build
+
+
+class ScopeMismatch(Exception):
+    """A build keeps one ``build_config`` for life (SDK-WIRE §3.5 E-scopes)."""
+
+    def __init__(self, message: str, scope_key: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.scope_key = scope_key
+
+
+def build_scope_key(build: Build) -> str:
+    """The build's structure scope: the stored one, else the synthetic ``build:<id>``."""
+    return build.scope_key or f"build:{build.pk}"
+
+
+def _scope_apply(locked: Build, scope_key: str | None,
+                 build_config: dict[str, Any] | None) -> None:
+    """Adopt ``scope_key`` and a first ``build_config`` on the locked row, or refuse a config
+    that differs from the stored one (``None`` and ``{}`` are the same config)."""
+    if build_config is not None:
+        stored = locked.build_config
+        if stored is not None and (stored or {}) != (build_config or {}):
+            raise ScopeMismatch(
+                "The build_config differs from the one this build was started with; a build "
+                "has one build_config for life. Start a new build.",
+                build_scope_key(locked),
+            )
+        locked.build_config = build_config
+    if scope_key is not None:
+        locked.scope_key = scope_key
+
+
+def build_scope_set(*, build: Build, scope_key: str,
+                    build_config: dict[str, Any] | None = None) -> Build:
+    """``PUT /builds/{id}/scope`` (N28): move the build to ``scope_key``.
+
+    Raises ``ScopeMismatch`` (nothing written) when ``build_config`` differs from the stored one.
+    """
+    with transaction.atomic():
+        locked = Build.objects.select_for_update(no_key=True).get(pk=build.pk)
+        _scope_apply(locked, scope_key, build_config)
+        locked.save(update_fields=["scope_key", "build_config"])
+    return locked
+
+
+def build_resume(*, build: Build, scope_key: str | None = None,
+                 build_config: dict[str, Any] | None = None,
+                 executor_metadata: dict[str, Any] | None = None) -> Build:
+    """``POST /builds/{id}/resume`` (N5): append ``build_resumed``, which puts the build back
+    to ``running`` and marks it resumed; adopt the claimed scope and executor metadata.
+
+    Raises ``ScopeMismatch`` (nothing written) for a different ``build_config``. Every call
+    appends an event (the SDK resumes once per run).
+    """
+    with transaction.atomic():
+        locked = Build.objects.select_for_update(no_key=True).get(pk=build.pk)
+        _scope_apply(locked, scope_key, build_config)
+        if executor_metadata is not None:
+            locked.executor_metadata = executor_metadata
+        locked.save(update_fields=["scope_key", "build_config", "executor_metadata"])
+        return build_event_record(build=locked, event_type="build_resumed")
+
+
+def build_roots_add(*, build: Build, root_task_ids: Iterable[str]) -> Build:
+    """``POST /builds/{id}/roots`` (N7): append root task ids not yet listed, in order."""
+    with transaction.atomic():
+        locked = Build.objects.select_for_update(no_key=True).get(pk=build.pk)
+        known = set(locked.root_task_ids)
+        added = [value for value in dict.fromkeys(str(v) for v in root_task_ids)
+                 if value not in known]
+        if added:
+            locked.root_task_ids = [*locked.root_task_ids, *added]
+            locked.save(update_fields=["root_task_ids"])
+            BuildRootTask.objects.bulk_create(
+                [BuildRootTask(build=locked, task_id=value) for value in added],
+                ignore_conflicts=True,
+            )
+    return locked
+
+
+def build_cancel(*, build: Build, cascade: bool = False,
+                 metadata: dict[str, Any] | None = None) -> tuple[Build, list[str]]:
+    """Cancel a build; with ``cascade`` also cancel its running and suspended tasks (C4).
+
+    The task side belongs to the tasks app, which answers the ``build_cancelling`` signal
+    inside this transaction; returns the build and the SDK ids of the tasks it cancelled.
+    """
+    with transaction.atomic():
+        build = build_event_record(build=build, event_type="build_cancelled", metadata=metadata)
+        cascaded: list[str] = []
+        if cascade:
+            for _, task_ids in build_cancelling.send(sender=Build, build=build):
+                cascaded.extend(task_ids or ())
+    return build, cascaded
+
+
+def build_bulk_cancel(
+    *,
+    environment: Environment,
+    build_ids: Iterable[Any] | None = None,
+    idle_for_seconds: int | None = None,
+    cascade: bool = False,
+    dry_run: bool = False,
+    limit: int = 100,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """``POST /builds/bulk-cancel`` (N13): cancel the environment's ``running`` builds named by
+    ``build_ids`` and/or idle (no event) for at least ``idle_for_seconds``, oldest activity
+    first, at most ``limit``. A dry run selects without writing. Each build is cancelled in
+    its own transaction (``build_cancel``), so one failure does not undo the others.
+    """
+    activity = Build.objects.filter(pk=OuterRef("pk")).annotate(
+        last=Max("events__created_at")).values("last")[:1]
+    queryset = (Build.objects.filter(environment=environment)
+                .annotate(last_activity_at=Subquery(activity)))
+    skipped: dict[str, str] = {}
+    if build_ids is not None:
+        wanted = {str(value) for value in build_ids}
+        queryset = queryset.filter(pk__in=wanted)
+        found = {str(build.pk): build.status for build in queryset}
+        for value in wanted:
+            if value not in found:
+                skipped[value] = "not_found"
+            elif found[value] != "running":
+                skipped[value] = f"not_running ({found[value]})"
+    queryset = queryset.filter(status="running")
+    if idle_for_seconds is not None:
+        cutoff = timezone.now() - datetime.timedelta(seconds=idle_for_seconds)
+        queryset = queryset.filter(last_activity_at__lte=cutoff)
+    selected = list(queryset.order_by("last_activity_at", "id")[: limit + 1])
+    truncated = len(selected) > limit
+    rows: list[dict[str, Any]] = []
+    task_count = 0
+    metadata = {"reason": reason} if reason else None
+    for build in selected[:limit]:
+        cascaded: list[str] = []
+        if not dry_run:
+            _, cascaded = build_cancel(build=build, cascade=cascade, metadata=metadata)
+        task_count += len(cascaded)
+        rows.append({"build_id": str(build.pk), "name": build.name,
+                     "last_activity_at": build.last_activity_at,
+                     "reactive_app_name": None, "cascaded_task_ids": cascaded})
+    return {"dry_run": dry_run, "builds": rows, "build_count": len(rows),
+            "task_count": task_count, "skipped": skipped, "truncated": truncated}

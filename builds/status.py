@@ -28,6 +28,7 @@ class EventLike(Protocol):
 
 BUILD_EVENT_TYPES = frozenset({
     "build_started", "build_completed", "build_failed", "build_cancelled", "build_exit_early",
+    "build_resumed",
 })
 _BUILD_STATUS_BY_EVENT = {
     "build_started": "running",
@@ -35,6 +36,7 @@ _BUILD_STATUS_BY_EVENT = {
     "build_failed": "failed",
     "build_cancelled": "cancelled",
     "build_exit_early": "exit_early",
+    "build_resumed": "running",
 }
 _ATTRIBUTED_BUILD_EVENTS = frozenset({"build_completed", "build_failed", "build_cancelled"})
 
@@ -54,6 +56,10 @@ def build_fold_step(state: BuildState, event: EventLike) -> BuildState:
         return state
     if event.event_type == "build_started":
         return replace(state, status=status, started_at=event.created_at, trigger=None)
+    if event.event_type == "build_resumed":
+        # SDK ≥0.10 resume (SDK-WIRE §3.4 N5): a terminal build runs again until its next
+        # terminal event.
+        return replace(state, status=status, completed_at=None, trigger=None)
     trigger = None
     if event.event_type in _ATTRIBUTED_BUILD_EVENTS and event.event_metadata:
         value = event.event_metadata.get("triggered_by_user_id")

@@ -15,6 +15,8 @@ BUILD = r"^builds/(?P<build_id>[^/]+)"
 urlpatterns = [
     re_path(r"^builds/?$", BuildViewSet.as_view({"get": "list", "post": "create"}),
             name="build-list"),
+    re_path(r"^builds/bulk-cancel/?$", BuildViewSet.as_view({"post": "bulk_cancel"}),
+            name="build-bulk-cancel"),
     re_path(rf"{BUILD}/?$", BuildViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
             name="build-detail"),
     re_path(rf"{BUILD}/complete/?$", BuildViewSet.as_view({"post": "complete"}),
@@ -24,4 +26,8 @@ urlpatterns = [
             name="build-cancel"),
     re_path(rf"{BUILD}/exit-early/?$", BuildViewSet.as_view({"post": "exit_early"}),
             name="build-exit-early"),
+    re_path(rf"{BUILD}/resume/?$", BuildViewSet.as_view({"post": "resume"}),
+            name="build-resume"),
+    re_path(rf"{BUILD}/scope/?$", BuildViewSet.as_view({"put": "scope"}), name="build-scope"),
+    re_path(rf"{BUILD}/roots/?$", BuildViewSet.as_view({"post": "roots"}), name="build-roots"),
 ]

@@ -17,19 +17,34 @@ from rest_framework.response import Response
 from builds.filters import BuildFilterSet
 from builds.models import Build
 from builds.serializers import (
+    BuildCancelResultSerializer,
     BuildCreateSerializer,
     BuildListSerializer,
+    BuildRootsSerializer,
+    BuildScopeSerializer,
     BuildSerializer,
     BuildUpdateSerializer,
+    BulkCancelResultSerializer,
+    BulkCancelSerializer,
     build_body,
 )
-from builds.services import build_create, build_event_record, build_update
+from builds.services import (
+    ScopeMismatch,
+    build_bulk_cancel,
+    build_cancel,
+    build_create,
+    build_event_record,
+    build_resume,
+    build_roots_add,
+    build_scope_set,
+    build_update,
+)
 from stardag_site.api.bodies import validated_body
-from stardag_site.api.errors import Forbidden, NotFound
+from stardag_site.api.errors import Conflict, Forbidden, NotFound
 from stardag_site.api.filtering import filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
-from stardag_site.api.params import PageParams, parse_uuid
+from stardag_site.api.params import PageParams, parse_uuid, query_json_object, query_text
 
 BUILD_ID = OpenApiParameter("build_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 TRIGGERED_BY = OpenApiParameter(
@@ -49,7 +64,25 @@ BUILD_FILTER_PARAMS = [
     OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.QUERY),
     OpenApiParameter("sort", OpenApiTypes.STR, OpenApiParameter.QUERY,
                      enum=["created_at:desc", "created_at:asc"]),
+    OpenApiParameter("idle_for_seconds", OpenApiTypes.INT, OpenApiParameter.QUERY,
+                     description="Only builds whose latest event is at least this old (≥60)."),
+    OpenApiParameter("reactive_app_name", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="Only builds driven by this reactive app (none are, on v1)."),
 ]
+SCOPE_PARAMS = [
+    OpenApiParameter("scope_key", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("build_config", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="The build config as compact JSON (SDK 0.26)."),
+    OpenApiParameter("executor_metadata", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="JSON object."),
+    OpenApiParameter("commit_hash", OpenApiTypes.STR, OpenApiParameter.QUERY),
+]
+
+
+def scope_conflict(exc: ScopeMismatch) -> Conflict:
+    """The 409 the SDK turns into ``BuildConfigMismatchError`` (SDK-WIRE N5, §1.6)."""
+    return Conflict({"error_code": "scope_mismatch", "message": exc.message,
+                     "scope_key": exc.scope_key})
 
 
 class BuildScopedMixin(SdkScopedMixin):
@@ -91,7 +124,10 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
         build = build_create(environment=self.environment, user=user,
                              commit_hash=data["commit_hash"],
                              root_task_ids=data["root_task_ids"],
-                             description=data["description"])
+                             description=data["description"],
+                             scope_key=data["scope_key"],
+                             build_config=data["build_config"],
+                             executor_metadata=data["executor_metadata"])
         return Response(build_body(build), status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[BUILD_ID], responses=BuildSerializer)
@@ -141,9 +177,70 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
         return self._transition("build_failed",
                                 error_message=request.query_params.get("error_message"))
 
-    @extend_schema(parameters=[BUILD_ID, TRIGGERED_BY], request=None, responses=BuildSerializer)
+    @extend_schema(
+        parameters=[BUILD_ID, TRIGGERED_BY,
+                    OpenApiParameter("cascade", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
+                                     description="Also cancel the build's running and "
+                                     "suspended tasks (SDK ≥0.20).")],
+        request=None, responses=BuildCancelResultSerializer,
+    )
     def cancel(self, request: Request, build_id: str) -> Response:
-        return self._transition("build_cancelled")
+        build = self.get_build()
+        cascade = request.query_params.get("cascade", "").lower() in ("true", "1")
+        build, cascaded = build_cancel(build=build, cascade=cascade,
+                                       metadata=self._attribution())
+        body = build_body(build)
+        if cascade:
+            body = {**body, "cascaded_task_ids": cascaded, "cascaded_task_count": len(cascaded)}
+        return Response(body)
+
+    # --- SDK ≥0.10 additions (SDK-WIRE §3.4) ------------------------------------------------
+
+    @extend_schema(parameters=[BUILD_ID, *SCOPE_PARAMS], request=None, responses=BuildSerializer)
+    def resume(self, request: Request, build_id: str) -> Response:
+        build = self.get_build()
+        try:
+            build = build_resume(build=build,
+                                 scope_key=query_text(request, "scope_key", 255),
+                                 build_config=query_json_object(request, "build_config"),
+                                 executor_metadata=query_json_object(request,
+                                                                     "executor_metadata"))
+        except ScopeMismatch as exc:
+            raise scope_conflict(exc) from exc
+        return Response(build_body(build))
+
+    @extend_schema(parameters=[BUILD_ID], request=BuildScopeSerializer,
+                   responses=BuildSerializer)
+    def scope(self, request: Request, build_id: str) -> Response:
+        build = self.get_build()
+        data = validated_body(request, BuildScopeSerializer)
+        try:
+            build = build_scope_set(build=build, scope_key=data["scope_key"],
+                                    build_config=data["build_config"])
+        except ScopeMismatch as exc:
+            raise scope_conflict(exc) from exc
+        return Response(build_body(build))
+
+    @extend_schema(parameters=[BUILD_ID], request=BuildRootsSerializer,
+                   responses=BuildSerializer)
+    def roots(self, request: Request, build_id: str) -> Response:
+        build = self.get_build()
+        data = validated_body(request, BuildRootsSerializer)
+        return Response(build_body(build_roots_add(build=build,
+                                                   root_task_ids=data["root_task_ids"])))
+
+    @extend_schema(request=BulkCancelSerializer, responses=BulkCancelResultSerializer)
+    def bulk_cancel(self, request: Request) -> Response:
+        data = validated_body(request, BulkCancelSerializer)
+        result = build_bulk_cancel(
+            environment=self.environment, build_ids=data["build_ids"],
+            idle_for_seconds=data["idle_for_seconds"], cascade=data["cascade"],
+            dry_run=data["dry_run"], limit=data["limit"], reason=data["reason"],
+        )
+        if data["reactive_app_name"]:
+            # No build is reactively scheduled on v1: a filter on the app matches nothing.
+            result = {**result, "builds": [], "build_count": 0, "task_count": 0}
+        return Response(BulkCancelResultSerializer(result).data)
 
     @extend_schema(
         parameters=[BUILD_ID, OpenApiParameter("reason", OpenApiTypes.STR,

@@ -66,3 +66,28 @@ class Lock(models.Model):
 
     def is_active(self, now: datetime) -> bool:
         return self.released_at is None and self.expires_at > now
+
+
+class ConcurrencyLimit(models.Model):
+    """A named concurrency limit of an environment (SDK-WIRE §3.4 N18-N20).
+
+    Stored and listed only: enforcing it when tasks claim their starts belongs to the claims of
+    the ``/api/v2`` protocol.
+    """
+
+    environment = models.ForeignKey(
+        "workspaces.Environment", on_delete=models.CASCADE, related_name="concurrency_limits"
+    )
+    key = models.CharField(max_length=255)
+    max_concurrent = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "key"],
+                                    name="unique_concurrency_limit_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ≤ {self.max_concurrent}"

@@ -7,6 +7,8 @@ one query restricted to that set, so the number of queries does not grow with th
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -36,7 +38,7 @@ from tasks.services import (
     task_event_record,
     task_register,
 )
-from tasks.views import TASK_ID, TaskScopedMixin
+from tasks.views import START_PARAMS, TASK_ID, TaskScopedMixin, start_metadata
 
 LIFECYCLE = [BUILD_ID, TASK_ID]
 
@@ -77,8 +79,9 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
         # Edges into the build's tasks (subquery, not a parameter list of every node id);
         # those coming from a task outside the build are dropped here.
         edges = TaskDependency.objects.filter(dependent_id__in=queryset.order_by().values("pk"))
-        pairs = [(source, target) for source, target in
-                 edges.order_by("id").values_list("dependency_id", "dependent_id")
+        pairs = [(source, target, is_dynamic) for source, target, is_dynamic in
+                 edges.order_by("id").values_list("dependency_id", "dependent_id",
+                                                  "is_dynamic")
                  if source in node_pks]
         return Response({"nodes": GraphNodeSerializer(nodes, many=True).data,
                          "edges": edges_body(pairs)})
@@ -96,7 +99,7 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
     # --- lifecycle: no body, any state, one event per call; answer the PER-BUILD status ------
 
     def _lifecycle(self, event_type: str, *, error_message: str | None = None,
-                   metadata: dict[str, str] | None = None) -> Response:
+                   metadata: dict[str, Any] | None = None) -> Response:
         build = self.get_build()
         task = self.get_task()
         task_event_record(build=build, task=task, event_type=event_type,
@@ -104,9 +107,14 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
         return Response({"task_id": task.task_id,
                          "status": task_build_status_get(build=build, task=task)})
 
-    @extend_schema(parameters=LIFECYCLE, request=None, responses=LifecycleResultSerializer)
+    @extend_schema(parameters=[*LIFECYCLE, *START_PARAMS], request=None,
+                   responses=LifecycleResultSerializer)
     def start(self, request: Request, build_id: str, task_id: str) -> Response:
-        return self._lifecycle("task_started")
+        metadata = start_metadata(request)
+        response = self._lifecycle("task_started", metadata=metadata)
+        if metadata and metadata.get("execution_id"):
+            response.data["execution_id"] = metadata["execution_id"]
+        return response
 
     @extend_schema(parameters=LIFECYCLE, request=None, responses=LifecycleResultSerializer)
     def complete(self, request: Request, build_id: str, task_id: str) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from tasks.models import Task
+from tasks.models import Task, TaskStatus
 
 
 class TaskListFilterSet(django_filters.FilterSet):
@@ -14,7 +14,12 @@ class TaskListFilterSet(django_filters.FilterSet):
 
     task_name = django_filters.CharFilter(field_name="task_name", lookup_expr="exact")
     task_namespace = django_filters.CharFilter(field_name="task_namespace", lookup_expr="exact")
+    # SDK ≥0.20 CLI (SDK-WIRE C9): repeated ``status`` on the ``latest_status`` column.
+    status = django_filters.MultipleChoiceFilter(field_name="latest_status",
+                                                 choices=TaskStatus.choices)
+    status_older_than = django_filters.IsoDateTimeFilter(field_name="latest_status_at",
+                                                         lookup_expr="lt")
 
     class Meta:
         model = Task
-        fields = ["task_name", "task_namespace"]
+        fields = ["task_name", "task_namespace", "status", "status_older_than"]

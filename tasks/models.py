@@ -66,6 +66,20 @@ class Task(models.Model):
         help_text="Time of the task's latest event; the next event is stamped strictly later.",
     )
 
+    # "latest_*" state read by SDK ≥0.10 (SDK-WIRE §3.5 E-state): like ``status`` but skipped
+    # and retried (back to pending) tasks show as such, with the executor of the latest start.
+    # Written only by the event-appending service, in the same transaction as the event.
+    latest_status = models.CharField(max_length=16, choices=TaskStatus.choices,
+                                     default="pending")
+    latest_status_at = models.DateTimeField(null=True, blank=True)
+    latest_status_build = models.ForeignKey(
+        "builds.Build", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    latest_executor = models.CharField(max_length=255, null=True, blank=True)
+    latest_executor_ref = models.CharField(max_length=1024, null=True, blank=True)
+    latest_executor_metadata = models.JSONField(null=True, blank=True)
+    latest_execution_id = models.CharField(max_length=64, null=True, blank=True)
+
     objects = TaskQuerySet.as_manager()
 
     class Meta:
@@ -86,6 +100,8 @@ class Task(models.Model):
             models.Index(
                 fields=["environment", "status", "created_at"], name="task_env_status_idx"
             ),
+            models.Index(fields=["environment", "latest_status", "latest_status_at"],
+                         name="task_env_latest_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -97,6 +113,9 @@ class TaskDependency(models.Model):
 
     dependency = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="dependent_edges")
     dependent = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="dependency_edges")
+    is_dynamic = models.BooleanField(
+        default=False, help_text="Recorded at run time (POST …/dependencies), not registration."
+    )
 
     class Meta:
         verbose_name_plural = "task dependencies"

@@ -28,6 +28,35 @@ class TaskRegisterSerializer(serializers.Serializer):
     )
 
 
+class TaskBulkItemSerializer(TaskRegisterSerializer):
+    """One item of ``POST /builds/{id}/tasks/bulk`` (SDK-WIRE N2): a registration body, plus
+    ``limit_keys`` (accepted, not stored: limits are enforced only by the v2 claims)."""
+
+    limit_keys = serializers.ListField(child=serializers.CharField(), required=False,
+                                       default=list)
+
+
+MAX_BULK_TASKS = 1000
+
+
+class TaskBulkRegisterSerializer(serializers.Serializer):
+    """``POST /builds/{id}/tasks/bulk``: at most 1,000 items, dependencies first."""
+
+    tasks = TaskBulkItemSerializer(many=True, allow_empty=True)
+    scope_key = serializers.CharField(required=False, allow_null=True, default=None)
+
+
+class TaskDependenciesSerializer(serializers.Serializer):
+    """``POST /builds/{id}/tasks/{task_id}/dependencies`` (N3)."""
+
+    upstream_task_ids = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=64, trim_whitespace=False),
+        max_length=MAX_BULK_TASKS,
+    )
+    is_dynamic = serializers.BooleanField(required=False, default=True)
+    scope_key = serializers.CharField(required=False, allow_null=True, default=None)
+
+
 class AssetItemSerializer(serializers.Serializer):
     """One item of the asset upload array (§4.10.3)."""
 
@@ -50,8 +79,22 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TaskWithStatusSerializer(TaskSerializer):
-    """Task plus its GLOBAL status (§5.3), read from the materialised columns (§4.10.4)."""
+LATEST_FIELDS = ["latest_status", "latest_status_at", "latest_status_build_id",
+                 "latest_executor", "latest_executor_ref", "latest_executor_metadata",
+                 "latest_execution_id"]
+
+
+class TaskLatestMixin(serializers.Serializer):
+    """The ``latest_*`` fields SDK ≥0.10 reads (SDK-WIRE §3.5 E-state); additive."""
+
+    latest_status_at = UtcTimestampField(allow_null=True)
+    latest_status_build_id = serializers.UUIDField(read_only=True, allow_null=True)
+    latest_executor_metadata = serializers.JSONField(read_only=True, allow_null=True)
+
+
+class TaskWithStatusSerializer(TaskLatestMixin, TaskSerializer):
+    """Task plus its GLOBAL status (§5.3), read from the materialised columns (§4.10.4), and
+    the ``latest_*`` state."""
 
     started_at = UtcTimestampField(allow_null=True)
     completed_at = UtcTimestampField(allow_null=True)
@@ -59,12 +102,21 @@ class TaskWithStatusSerializer(TaskSerializer):
 
     class Meta(TaskSerializer.Meta):
         fields = [*TaskSerializer.Meta.fields, "status", "started_at", "completed_at",
-                  "error_message", "asset_count", "waiting_for_lock", "status_build_id"]
+                  "error_message", "asset_count", "waiting_for_lock", "status_build_id",
+                  *LATEST_FIELDS]
+        read_only_fields = fields
+
+
+class TaskListItemSerializer(TaskLatestMixin, TaskSerializer):
+    """A row of ``GET /tasks``: the task and its ``latest_*`` state (C9)."""
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, *LATEST_FIELDS]
         read_only_fields = fields
 
 
 class TaskListSerializer(serializers.Serializer):
-    tasks = TaskSerializer(many=True)
+    tasks = TaskListItemSerializer(many=True)
     total = serializers.IntegerField()
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
@@ -93,6 +145,10 @@ class AssetListSerializer(serializers.Serializer):
     assets = AssetSerializer(many=True)
 
 
+class ArtifactListSerializer(serializers.Serializer):
+    artifacts = AssetSerializer(many=True)
+
+
 class LifecycleResultSerializer(serializers.Serializer):
     """Answer of a task lifecycle call: the PER-BUILD status after the event (§5.2)."""
 
@@ -110,6 +166,7 @@ class GraphNodeSerializer(serializers.ModelSerializer):
 class GraphEdgeSerializer(serializers.Serializer):
     source = serializers.UUIDField()
     target = serializers.UUIDField()
+    is_dynamic = serializers.BooleanField()
 
 
 class GraphSerializer(serializers.Serializer):
@@ -138,5 +195,7 @@ class TaskMetadataSerializer(serializers.Serializer):
         return task.version or ""
 
 
-def edges_body(pairs: list[tuple[Any, Any]]) -> list[dict[str, str]]:
-    return [{"source": str(source), "target": str(target)} for source, target in pairs]
+def edges_body(edges: list[tuple[Any, Any, bool]]) -> list[dict[str, Any]]:
+    """Graph edges from (dependency pk, dependent pk, is_dynamic) triples."""
+    return [{"source": str(source), "target": str(target), "is_dynamic": is_dynamic}
+            for source, target, is_dynamic in edges]

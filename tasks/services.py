@@ -26,7 +26,15 @@ from builds.models import Build, Event
 from builds.services import next_event_time
 from stardag_site.ids import uuid7
 from tasks.models import Task, TaskAsset, TaskDependency
-from tasks.status import TASK_EVENT_TYPES, TaskState, task_build_status, task_fold_step
+from tasks.status import (
+    TASK_EVENT_TYPES,
+    TaskLatest,
+    TaskState,
+    task_build_status,
+    task_build_status_step,
+    task_fold_step,
+    task_latest_step,
+)
 
 STATUS_FIELDS = (
     "status", "started_at", "completed_at", "error_message", "waiting_for_lock",
@@ -109,7 +117,8 @@ def task_event_record(
 
     The event insert and the status update share one transaction and the task row lock, so
     ``status``, ``started_at``, ``completed_at``, ``error_message``, ``waiting_for_lock``,
-    ``status_build`` and ``last_build`` always equal the §5.3 fold over the task's events.
+    ``status_build`` and ``last_build`` always equal the §5.3 fold over the task's events, and
+    the ``latest_*`` columns the E-state fold (``tasks.status.task_latest_step``).
     No state machine: any event is accepted at any time. ``task`` is updated in place.
     """
     if event_type not in TASK_EVENT_TYPES:
@@ -134,7 +143,21 @@ def task_event_record(
                       locked.error_message, locked.status_build_id, locked.waiting_for_lock),
             event,
         )
+        latest = task_latest_step(
+            TaskLatest(locked.latest_status, locked.latest_status_at,
+                       locked.latest_status_build_id, locked.latest_executor,
+                       locked.latest_executor_ref, locked.latest_executor_metadata,
+                       locked.latest_execution_id),
+            event,
+        )
         values = {
+            "latest_status": latest.status,
+            "latest_status_at": latest.status_at,
+            "latest_status_build_id": latest.status_build_id,
+            "latest_executor": latest.executor,
+            "latest_executor_ref": latest.executor_ref,
+            "latest_executor_metadata": latest.executor_metadata,
+            "latest_execution_id": latest.execution_id,
             "status": state.status,
             "started_at": state.started_at,
             "completed_at": state.completed_at,
@@ -192,3 +215,114 @@ def task_assets_upsert(*, task: Task, items: Sequence[dict[str, Any]]) -> list[T
     task.asset_count = count
     by_key = {**existing, **to_create}
     return [by_key[key] for key in keys]
+
+
+# --- SDK ≥0.10 additions (SDK-WIRE §3.4) -------------------------------------------------------
+
+BLOCKING_STATUSES = frozenset({"failed", "cancelled", "skipped"})
+RETRYABLE_STATUSES = frozenset({"failed", "cancelled", "skipped"})
+
+
+def task_register_bulk(*, build: Build, items: Sequence[dict[str, Any]]) -> list[Task]:
+    """``POST /builds/{id}/tasks/bulk`` (N2): register every item exactly as
+    ``task_register`` would (same ``task_pending``/``task_referenced`` events and edges), in
+    request order, all in ONE transaction: either every item is recorded or none is.
+
+    Items come dependencies first (post-order), so an item's edges to tasks registered
+    earlier in the same request are recorded. Returns the stored rows, in request order.
+    """
+    tasks: list[Task] = []
+    with transaction.atomic():
+        for payload in items:
+            task, created = task_insert_or_ignore(environment_id=build.environment_id,
+                                                  payload=payload)
+            task_event_record(build=build, task=task,
+                              event_type="task_pending" if created else "task_referenced")
+            task_edges_ensure(task=task,
+                              dependency_task_ids=payload.get("dependency_task_ids") or ())
+            tasks.append(task)
+    return tasks
+
+
+def task_dependencies_add(*, task: Task, upstream_task_ids: Iterable[str],
+                          is_dynamic: bool = True) -> int:
+    """``POST …/tasks/{t}/dependencies`` (N3): insert-or-ignore edges upstream → ``task``,
+    flagged ``is_dynamic``. An edge that already exists keeps its flag (a static edge stays
+    static); ids naming no task of the environment are ignored, as at registration. Returns
+    the number of edges added.
+    """
+    wanted = {str(value) for value in upstream_task_ids} - {task.task_id}
+    with transaction.atomic():
+        upstream_pks = list(Task.objects.filter(environment_id=task.environment_id,
+                                                task_id__in=wanted).values_list("pk", flat=True))
+        existing = set(TaskDependency.objects.filter(dependent=task, dependency_id__in=upstream_pks)
+                       .values_list("dependency_id", flat=True))
+        new = [TaskDependency(dependency_id=pk, dependent_id=task.pk, is_dynamic=is_dynamic)
+               for pk in upstream_pks if pk not in existing]
+        TaskDependency.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def task_retry(*, build: Build, task: Task) -> bool:
+    """``POST …/tasks/{t}/retry`` (N6): put a failed, cancelled or skipped task back to
+    ``pending`` (a ``task_pending`` event marked ``{"retry": true}``); completed, running and
+    pending tasks are left alone. Decided under the task's row lock. Returns whether it reset.
+    """
+    with transaction.atomic():
+        locked = Task.objects.select_for_update(no_key=True).get(pk=task.pk)
+        if locked.latest_status not in RETRYABLE_STATUSES:
+            return False
+        task_event_record(build=build, task=task, event_type="task_pending",
+                          metadata={"retry": True})
+    return True
+
+
+def build_task_statuses(*, build: Build) -> dict[Any, str]:
+    """Per-build status (§5.2) of every task of ``build`` by task pk, from one ordered query;
+    a task completed in any build counts as completed (it blocks nothing)."""
+    statuses: dict[Any, str] = {}
+    rows = (Event.objects.filter(build=build, task__isnull=False)
+            .order_by("created_at", "id").values_list("task_id", "event_type"))
+    for task_pk, event_type in rows:
+        statuses[task_pk] = task_build_status_step(statuses.get(task_pk, "pending"), event_type)
+    for task_pk in Task.objects.filter(pk__in=list(statuses), status="completed").values_list(
+            "pk", flat=True):
+        statuses[task_pk] = "completed"
+    return statuses
+
+
+def task_skip_blocked(*, build: Build) -> list[str]:
+    """``POST /builds/{id}/skip-blocked`` (N8): skip (``task_skipped``) every pending or
+    suspended task of the build with an upstream, static or dynamic, that failed, was
+    cancelled or was skipped, transitively. Returns the skipped SDK ids, upstream first.
+    """
+    with transaction.atomic():
+        statuses = build_task_statuses(build=build)
+        edges = TaskDependency.objects.filter(dependent_id__in=list(statuses)).values_list(
+            "dependency_id", "dependent_id")
+        downstream: dict[Any, list[Any]] = {}
+        for upstream, dependent in edges:
+            downstream.setdefault(upstream, []).append(dependent)
+        queue = [pk for pk, status in statuses.items() if status in BLOCKING_STATUSES]
+        skipped: list[Any] = []
+        while queue:
+            for dependent in downstream.get(queue.pop(0), ()):
+                if statuses.get(dependent) in ("pending", "suspended"):
+                    statuses[dependent] = "skipped"
+                    skipped.append(dependent)
+                    queue.append(dependent)
+        tasks = Task.objects.in_bulk(skipped)
+        for pk in skipped:
+            task_event_record(build=build, task=tasks[pk], event_type="task_skipped")
+    return [tasks[pk].task_id for pk in skipped]
+
+
+def build_tasks_cancel(*, build: Build) -> list[str]:
+    """Cancel (``task_cancelled``) the build's running and suspended tasks: the cascade of a
+    build cancel (C4, N13). Runs inside the caller's transaction; returns their SDK ids."""
+    statuses = build_task_statuses(build=build)
+    running = [pk for pk, status in statuses.items() if status in ("running", "suspended")]
+    tasks = Task.objects.in_bulk(running)
+    for pk in running:
+        task_event_record(build=build, task=tasks[pk], event_type="task_cancelled")
+    return [tasks[pk].task_id for pk in running]

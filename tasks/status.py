@@ -13,6 +13,7 @@ import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from builds.status import EventLike
 
@@ -82,6 +83,53 @@ def task_fold_step(state: TaskState, event: EventLike) -> TaskState:
         return replace(state, status="cancelled", completed_at=at, status_build_id=build_id,
                        waiting_for_lock=False)
     return state  # task_pending, task_referenced, task_suspended, task_skipped
+
+
+# --- "latest_*" state of SDK ≥0.10 (SDK-WIRE §3.5 E-state) -------------------------------------
+
+_LATEST_STATUS_BY_EVENT = {
+    "task_pending": "pending",
+    "task_started": "running",
+    "task_resumed": "running",
+    "task_suspended": "suspended",
+    "task_failed": "failed",
+    "task_cancelled": "cancelled",
+    "task_skipped": "skipped",
+}
+EXECUTOR_FIELDS = ("executor", "executor_ref", "executor_metadata", "execution_id")
+
+
+@dataclass(frozen=True)
+class TaskLatest:
+    status: str = "pending"
+    status_at: datetime.datetime | None = None
+    status_build_id: uuid.UUID | None = None
+    executor: str | None = None
+    executor_ref: str | None = None
+    executor_metadata: dict[str, Any] | None = None
+    execution_id: str | None = None
+
+
+def task_latest_step(state: TaskLatest, event: EventLike) -> TaskLatest:
+    """Apply one task event to the ``latest_*`` state.
+
+    Like §5.3 "completed anywhere" is sticky and the rest is last-wins, but every status
+    event counts: ``task_skipped`` shows ``skipped`` and ``task_pending`` (a first
+    registration or a retry) shows ``pending``. A start records its executor fields.
+    """
+    kind = event.event_type
+    if kind == "task_completed":
+        return replace(state, status="completed", status_at=event.created_at,
+                       status_build_id=event.build_id)
+    status = _LATEST_STATUS_BY_EVENT.get(kind)
+    if status is None or state.status == "completed":
+        return state
+    state = replace(state, status=status, status_at=event.created_at,
+                    status_build_id=event.build_id)
+    if kind == "task_started":
+        metadata = event.event_metadata or {}
+        state = replace(state, **{field: metadata.get(field) for field in EXECUTOR_FIELDS})
+    return state
 
 
 def task_fold(events: Iterable[EventLike]) -> TaskState:

@@ -21,12 +21,14 @@ from stardag_site.api.errors import NotFound
 from stardag_site.api.filtering import filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
-from stardag_site.api.params import PageParams
+from stardag_site.api.params import PageParams, query_json_object, query_text
 from tasks.filters import TaskListFilterSet
 from tasks.models import Task
 from tasks.serializers import (
+    ArtifactListSerializer,
     AssetListSerializer,
     AssetSerializer,
+    TaskListItemSerializer,
     TaskListSerializer,
     TaskMetadataSerializer,
     TaskRegisterSerializer,
@@ -41,7 +43,32 @@ LIST_PARAMS = [
     OpenApiParameter("task_name", OpenApiTypes.STR, OpenApiParameter.QUERY),
     OpenApiParameter("task_namespace", OpenApiTypes.STR, OpenApiParameter.QUERY,
                      description="Exact namespace; empty means no filter."),
+    OpenApiParameter("status", OpenApiTypes.STR, OpenApiParameter.QUERY, many=True,
+                     description="``latest_status`` is one of these (repeatable)."),
+    OpenApiParameter("status_older_than", OpenApiTypes.DATETIME, OpenApiParameter.QUERY,
+                     description="``latest_status_at`` is before this time."),
 ]
+START_PARAMS = [
+    OpenApiParameter("executor", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("executor_ref", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("executor_metadata", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="JSON object."),
+    OpenApiParameter("execution_id", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("commit_hash", OpenApiTypes.STR, OpenApiParameter.QUERY),
+]
+
+
+def start_metadata(request: Request) -> dict[str, Any] | None:
+    """The executor fields SDK ≥0.10 sends on ``…/start`` (C3), for the event's metadata and
+    the task's ``latest_executor*`` columns; ``None`` when none was sent. Claim parameters
+    (``claim``, ``claim_ttl_seconds``, ``limit_key``) are accepted and not arbitrated."""
+    values = {
+        "executor": query_text(request, "executor", 255),
+        "executor_ref": query_text(request, "executor_ref", 1024),
+        "executor_metadata": query_json_object(request, "executor_metadata"),
+        "execution_id": query_text(request, "execution_id", 64),
+    }
+    return values if any(value is not None for value in values.values()) else None
 
 
 class TaskScopedMixin(SdkScopedMixin):
@@ -70,7 +97,7 @@ class TaskViewSet(TaskScopedMixin, viewsets.ViewSet):
         )
         tasks, total = paginate(queryset, params)
         return Response(page_body("tasks", tasks, total, params,
-                                  lambda page: TaskSerializer(page, many=True).data))
+                                  lambda page: TaskListItemSerializer(page, many=True).data))
 
     @extend_schema(request=TaskRegisterSerializer, responses={201: TaskSerializer})
     def create(self, request: Request) -> Response:
@@ -89,6 +116,14 @@ class TaskViewSet(TaskScopedMixin, viewsets.ViewSet):
         assets = task.assets.order_by("created_at", "id")
         return Response({"assets": AssetSerializer(assets, many=True,
                                                    context={"task": task}).data})
+
+    @extend_schema(parameters=[TASK_ID], responses=ArtifactListSerializer)
+    def artifacts(self, request: Request, task_id: str) -> Response:
+        """The same rows as ``…/assets``, under the name SDK ≥0.2 uses."""
+        task = self.get_task()
+        assets = task.assets.order_by("created_at", "id")
+        return Response({"artifacts": AssetSerializer(assets, many=True,
+                                                      context={"task": task}).data})
 
     @extend_schema(parameters=[TASK_ID], responses=EventSerializer(many=True))
     def events(self, request: Request, task_id: str) -> Response:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from rest_framework.request import Request
 
@@ -20,6 +22,30 @@ def parse_uuid(value: str, name: str, location: str = "path") -> uuid.UUID:
     except (ValueError, AttributeError, TypeError):
         raise invalid(location, name, "Input should be a valid UUID", "uuid_parsing",
                       value) from None
+
+
+def query_json_object(request: Request, name: str) -> dict[str, Any] | None:
+    """A query parameter carrying a JSON object (SDK ≥0.10 sends ``executor_metadata`` and
+    ``build_config`` this way); absent is ``None``, anything but an object is a 422."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise invalid("query", name, "Input should be a JSON object", "dict_type", raw)
+    return value
+
+
+def query_text(request: Request, name: str, max_length: int) -> str | None:
+    """An optional free-text query parameter of bounded length (422 when longer)."""
+    raw = request.query_params.get(name)
+    if raw is not None and len(raw) > max_length:
+        raise invalid("query", name, f"String should have at most {max_length} characters",
+                      "string_too_long", raw)
+    return raw
 
 
 def query_bool(request: Request, name: str, default: bool) -> bool:

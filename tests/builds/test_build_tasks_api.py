@@ -12,6 +12,9 @@ from builds.models import Event
 from tasks.models import Task, TaskAsset, TaskDependency
 from tests.builds.helpers import create_build, lifecycle, register, task_body
 
+# Additive ``latest_*`` state for SDK ≥0.10 (issue 12).
+LATEST_KEYS = {"latest_status", "latest_status_at", "latest_status_build_id", "latest_executor",
+               "latest_executor_ref", "latest_executor_metadata", "latest_execution_id"}
 TASK_KEYS = {"id", "task_id", "environment_id", "task_namespace", "task_name", "task_data",
              "version", "output_uri", "created_at"}
 
@@ -235,7 +238,8 @@ def test_build_tasks_carry_global_status(client_a, build):
     assert [r["task_id"] for r in rows] == ["a", "b"]
     a, b = rows
     assert set(a) == TASK_KEYS | {"status", "started_at", "completed_at", "error_message",
-                                  "asset_count", "waiting_for_lock", "status_build_id"}
+                                  "asset_count", "waiting_for_lock", "status_build_id",
+                                  *LATEST_KEYS}
     assert (a["status"], a["status_build_id"], a["completed_at"]) == ("running", build["id"],
                                                                       None)
     assert (b["status"], b["status_build_id"], b["asset_count"]) == ("completed", other["id"], 1)

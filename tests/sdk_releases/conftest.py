@@ -1,7 +1,7 @@
 """Drive released SDKs (0.2.1, 0.10.2, 0.20.1, 0.26.0) against a live server.
 
 Each release runs in its own virtual environment, created here from the hash-pinned
-``requirements-<version>.txt`` (``uv pip compile --generate-hashes`` of ``requirements-<version>.in``)
+``requirements-<version>.txt`` (``uv pip compile --generate-hashes`` of the ``.in`` file beside it)
 and cached under ``.cache/sdk-releases/<version>-<hash>/`` in the repository (gitignored). The
 hash covers the requirements file and the Python version, so editing a pin builds a fresh
 environment and an unchanged one is reused across runs; concurrent test workers serialise on a
@@ -29,10 +29,11 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from tests.conftest import Tenant, make_tenant
+
 # Importing the 0.1.6 SDK tests' conftest applies its live-server choice (a serial server on
 # in-memory SQLite, threaded otherwise) to these tests too.
 from tests.sdk import conftest as _sdk_conftest  # noqa: F401
-from tests.conftest import Tenant, make_tenant
 
 RELEASES = ("0.2.1", "0.10.2", "0.20.1", "0.26.0")
 HERE = Path(__file__).resolve().parent

@@ -116,7 +116,8 @@ def failing_dag(salt: str) -> Report:
 
 
 def describe(root: Any) -> dict[str, Any]:
-    """Task ids by name and value/factor (``Number(1)``, ``Scale(2)``) and static edges of the DAG, for the test's assertions."""
+    """Task ids by name and value/factor (``Number(1)``, ``Scale(2)``) and the static edges
+    of the DAG, for the test's assertions."""
     tasks: dict[str, Any] = {}
     edges: set[tuple[str, str]] = set()
 

@@ -3,18 +3,28 @@
     python run_build.py report|failing SALT [--resume BUILD_ID]
 
 Prints one JSON line on stdout: the build summary (status, build id, task counts), the DAG's
-task ids and static edges, and the dynamic inputs' ids. Exits 0 even when the build failed (the
-test decides what was expected).
+task ids and static edges, and the dynamic inputs' ids. Exits 0 even when the build failed or
+``sd.build`` raised the task's error (the test decides what was expected).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 
+import httpx
 import stardag as sd
 from dags import Number, describe, failing_dag, report_dag
+
+
+def newest_build_id() -> str:
+    """The build a raising ``sd.build`` created: the environment's newest one."""
+    url = os.environ.get("STARDAG_API_URL") or os.environ["STARDAG_REGISTRY_URL"]
+    response = httpx.get(f"{url}/api/v1/builds", params={"page_size": 1},
+                         headers={"X-API-Key": os.environ["STARDAG_API_KEY"]})
+    return response.json()["builds"][0]["id"]
 
 
 def main() -> None:
@@ -22,14 +32,23 @@ def main() -> None:
     resume = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--resume" else None
     root = report_dag(salt) if scenario == "report" else failing_dag(salt)
     kwargs = {"resume_build_id": uuid.UUID(resume)} if resume else {}
-    summary = sd.build(root, **kwargs)
-    counts = summary.task_count
+    try:
+        summary = sd.build(root, **kwargs)
+    except Exception as exc:  # 0.10+ re-raise a failing task's error (fail-fast)
+        outcome = {"status": "failure", "build_id": resume or newest_build_id(),
+                   "error": repr(exc), "succeeded": None, "failed": None}
+    else:
+        counts = summary.task_count
+        outcome = {
+            "status": str(getattr(summary.status, "value", summary.status)),
+            "build_id": str(summary.build_id) if summary.build_id else None,
+            "error": repr(summary.error) if summary.error else None,
+            "succeeded": counts.succeeded,
+            "failed": counts.failed,
+        }
     result = {
-        "status": str(getattr(summary.status, "value", summary.status)),
-        "build_id": str(summary.build_id) if summary.build_id else None,
-        "error": repr(summary.error) if summary.error else None,
-        "succeeded": counts.succeeded,
-        "failed": counts.failed,
+        **outcome,
+        "raised": outcome["succeeded"] is None,
         "dynamic": [str(Number(salt=salt, value=v).id) for v in (100, 101)],
         **describe(root),
     }

@@ -35,14 +35,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Q, QuerySet, Value
 from django.utils import timezone
 
 from builds.models import Build, Event, EventType
-from locks.models import Lock
+from locks.models import ConcurrencyLimit, Lock
 from tasks.models import Task
 from tasks.services import task_event_record
 from workspaces.models import Environment
@@ -349,3 +349,22 @@ def lock_force_release(*, lock: Lock) -> bool:
     the former holder's renew and release then get 409. False if it was already released."""
     with transaction.atomic():
         return _tombstone(Lock.objects.filter(pk=lock.pk, released_at__isnull=True))
+
+
+# --- Named concurrency limits (SDK-WIRE §3.4 N18-N20): stored per environment -------------------
+
+
+def concurrency_limit_set(*, environment: Any, key: str,
+                          max_concurrent: int) -> ConcurrencyLimit:
+    """Create or replace the limit ``key`` of the environment (idempotent). Enforcement at
+    claiming starts belongs to the ``/api/v2`` claims; here the limit is only recorded."""
+    with transaction.atomic():
+        limit, _ = ConcurrencyLimit.objects.update_or_create(
+            environment=environment, key=key, defaults={"max_concurrent": max_concurrent})
+    return limit
+
+
+def concurrency_limit_delete(*, environment: Any, key: str) -> bool:
+    """Delete the limit ``key``; whether it existed."""
+    deleted, _ = ConcurrencyLimit.objects.filter(environment=environment, key=key).delete()
+    return deleted > 0

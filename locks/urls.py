@@ -6,7 +6,7 @@ before the ``locks/<name>`` routes so it is never read as a lock name.
 
 from django.urls import re_path
 
-from locks import views
+from locks import limit_views, views
 
 urlpatterns = [
     re_path(r"^locks/?$", views.LockListView.as_view(), name="lock-list"),
@@ -20,4 +20,10 @@ urlpatterns = [
             name="lock-release"),
     re_path(r"^locks/(?P<lock_name>[^/]+)/?$", views.LockDetailView.as_view(),
             name="lock-detail"),
+    re_path(r"^concurrency-limits/?$", limit_views.ConcurrencyLimitListView.as_view(),
+            name="concurrency-limit-list"),
+    re_path(r"^concurrency-limits/(?P<key>[^/]+)/holders/?$",
+            limit_views.ConcurrencyLimitHoldersView.as_view(), name="concurrency-limit-holders"),
+    re_path(r"^concurrency-limits/(?P<key>[^/]+)/?$",
+            limit_views.ConcurrencyLimitDetailView.as_view(), name="concurrency-limit-detail"),
 ]

@@ -1,12 +1,7 @@
 """Drive released SDKs (0.2.1, 0.10.2, 0.20.1, 0.26.0) against a live server.
 
-Each release runs in its own virtual environment, created here from the hash-pinned
-``requirements-<version>.txt`` (``uv pip compile --generate-hashes`` of the ``.in`` file beside it)
-and cached under ``.cache/sdk-releases/<version>-<hash>/`` in the repository (gitignored). The
-hash covers the requirements file and the Python version, so editing a pin builds a fresh
-environment and an unchanged one is reused across runs; concurrent test workers serialise on a
-file lock and the environment is built in a temporary directory and renamed into place, so a
-half-built one is never used.
+Each release runs in its own virtual environment, created by ``venvs.release_venv`` from the
+release's hash-pinned requirements file and cached between runs under ``.cache/``.
 
 The SDK runs as a subprocess (``drivers/run_build.py`` and the ``stardag`` CLI of that venv)
 against pytest-django's ``live_server``, with the same environment variables a user sets.
@@ -14,13 +9,9 @@ against pytest-django's ``live_server``, with the same environment variables a u
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,51 +25,10 @@ from tests.conftest import Tenant, make_tenant
 # Importing the 0.1.6 SDK tests' conftest applies its live-server choice (a serial server on
 # in-memory SQLite, threaded otherwise) to these tests too.
 from tests.sdk import conftest as _sdk_conftest  # noqa: F401
+from tests.sdk_releases.venvs import HERE, RELEASES, release_venv
 
-RELEASES = ("0.2.1", "0.10.2", "0.20.1", "0.26.0")
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-CACHE = REPO / ".cache" / "sdk-releases"
 COMMIT_HASH = "feedc0de"
 RUN_TIMEOUT = 180
-
-
-def release_key(version: str) -> str:
-    requirements = (HERE / f"requirements-{version}.txt").read_bytes()
-    digest = hashlib.sha256(requirements)
-    digest.update(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
-    return f"{version}-{digest.hexdigest()[:12]}"
-
-
-def _install(venv: Path, requirements: Path) -> None:
-    uv = shutil.which("uv")
-    if uv:
-        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-                       check=True)
-        subprocess.run([uv, "pip", "install", "--quiet", "--require-hashes", "--python",
-                        str(venv / "bin" / "python"), "-r", str(requirements)], check=True)
-        return
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", "--require-hashes", "-r",
-                    str(requirements)], check=True)
-
-
-def release_venv(version: str) -> Path:
-    """The cached virtual environment of ``version``, created on first use."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    venv = CACHE / release_key(version)
-    with open(CACHE / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".complete").exists():
-            building = venv.with_name(venv.name + ".building")
-            shutil.rmtree(building, ignore_errors=True)
-            shutil.rmtree(venv, ignore_errors=True)
-            _install(building, HERE / f"requirements-{version}.txt")
-            # Console scripts embed the build path; the tests call ``python`` only.
-            building.rename(venv)
-            (venv / ".complete").touch()
-    return venv
 
 
 @dataclass

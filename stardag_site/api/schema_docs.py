@@ -205,7 +205,44 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Records that the build failed, with an optional `error_message`. " + SDK_CREDENTIALS,
     ),
     "builds_cancel_create": (
-        "Cancel a build", "Records that the build was cancelled. " + SDK_CREDENTIALS,
+        "Cancel a build",
+        "Records that the build was cancelled. With `cascade=true` its running and suspended "
+        "tasks are cancelled too, and the answer lists them (`cascaded_task_ids`). "
+        + SDK_CREDENTIALS,
+    ),
+    "builds_bulk_cancel_create": (
+        "Cancel many running builds",
+        "Cancels the running builds named in `build_ids` and/or idle (no event) for at least "
+        "`idle_for_seconds`, oldest activity first, up to `limit`; `cascade` cancels their "
+        "running tasks too and `dry_run` only lists what would be cancelled. Builds that are "
+        "not running or unknown are listed under `skipped`. " + SDK_CREDENTIALS,
+    ),
+    "builds_resume_create": (
+        "Resume a build",
+        "Records that the build was resumed: a finished or failed build is running again until "
+        "its next outcome, and is marked resumed. `scope_key`, `build_config` and "
+        "`executor_metadata` (JSON) are stored; a `build_config` different from the one the "
+        "build started with is refused with 409 `scope_mismatch`. " + SDK_CREDENTIALS,
+    ),
+    "builds_scope_update": (
+        "Set the structure scope of a build",
+        "Moves the build to `scope_key`. A build keeps one `build_config` for life: a different "
+        "one is refused with 409 `scope_mismatch`. " + SDK_CREDENTIALS,
+    ),
+    "builds_roots_create": (
+        "Add root tasks to a build",
+        "Appends the task ids not yet among the build's roots, in order. " + SDK_CREDENTIALS,
+    ),
+    "builds_skip_blocked_create": (
+        "Skip the tasks a failure blocks",
+        "Marks skipped every pending or suspended task of the build whose upstream (static or "
+        "dynamic, transitively) failed, was cancelled or was skipped, and lists them. "
+        + SDK_CREDENTIALS,
+    ),
+    "builds_frontier_retrieve": (
+        "What can run next in a build",
+        "The latest state of the build's tasks: counts per status, the roots, the running tasks, "
+        "and the tasks whose upstreams have all completed. " + SDK_CREDENTIALS,
     ),
     "builds_exit_early_create": (
         "Mark a build as exited early",
@@ -233,7 +270,32 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "builds_tasks_assets_create": (
         "Attach assets to a task",
         "Adds or replaces the task's assets (markdown reports, JSON), matched by type and name. "
+        "Also served as `.../artifacts`, the name newer SDK releases use. " + SDK_CREDENTIALS,
+    ),
+    "builds_tasks_artifacts_create": (
+        "Attach artifacts to a task",
+        "The same operation as attaching assets, under the name SDK releases 0.2 and later use. "
         + SDK_CREDENTIALS,
+    ),
+    "builds_tasks_bulk_create": (
+        "Register many tasks in a build",
+        "Registers up to 1,000 tasks, dependencies first, in one transaction, exactly as one "
+        "registration each would; answers each task's latest status and executor. More than "
+        "1,000 tasks is a 400. " + SDK_CREDENTIALS,
+    ),
+    "builds_tasks_dependencies_create": (
+        "Record dependencies found at run time",
+        "Adds edges from `upstream_task_ids` (registered tasks of the environment) to the task, "
+        "flagged dynamic in the build graph; existing edges are kept. " + SDK_CREDENTIALS,
+    ),
+    "builds_tasks_skip_create": (
+        "Mark a task skipped",
+        "Records that the task was skipped in this build (an upstream failed). " + SDK_CREDENTIALS,
+    ),
+    "builds_tasks_retry_create": (
+        "Retry a task",
+        "Puts a failed, cancelled or skipped task back to pending; other tasks are left alone "
+        "(`retried` says which happened). " + SDK_CREDENTIALS,
     ),
     "builds_tasks_start_create": (
         "Mark a task started", "Records that the task started in this build. " + SDK_CREDENTIALS,
@@ -272,6 +334,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         + SDK_CREDENTIALS,
     ),
     "tasks_retrieve": ("Get a task", "A task by its SDK task id. " + SDK_CREDENTIALS),
+    "tasks_artifacts_retrieve": (
+        "Artifacts of a task",
+        "The task's assets under the name newer SDK releases use, oldest first. "
+        + SDK_CREDENTIALS,
+    ),
     "tasks_assets_retrieve": (
         "Assets of a task", "The task's assets, oldest first. " + SDK_CREDENTIALS,
     ),
@@ -302,6 +369,26 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "tasks_search_columns": (
         "Columns for search results",
         "Core columns plus the most frequent `param.*` and `asset.*` keys. " + SDK_CREDENTIALS,
+    ),
+    # --- Concurrency limits -------------------------------------------------------------------
+    "concurrency_limits_retrieve": (
+        "List concurrency limits",
+        "The environment's named concurrency limits, by key. They are recorded for the SDK's "
+        "CLI; this server does not enforce them. " + SDK_CREDENTIALS,
+    ),
+    "concurrency_limits_update": (
+        "Set a concurrency limit",
+        "Creates or replaces the limit `key` with `max_concurrent` (at least 1). "
+        + SDK_CREDENTIALS,
+    ),
+    "concurrency_limits_destroy": (
+        "Delete a concurrency limit", "Removes the limit `key`; 404 if there is none. "
+        + SDK_CREDENTIALS,
+    ),
+    "concurrency_limits_holders_retrieve": (
+        "Tasks holding a concurrency limit",
+        "Always empty here: limits are not enforced, so no task holds a slot. "
+        + SDK_CREDENTIALS,
     ),
     # --- Locks --------------------------------------------------------------------------------
     "lock_list": (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -11,7 +13,7 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from workspaces.admin import MembershipAdminMixin, MembershipFormSet
-from workspaces.models import WorkspaceMember
+from workspaces.models import Role, Workspace, WorkspaceMember
 
 
 class UserCreateForm(UserCreationForm):
@@ -68,6 +70,21 @@ class UserAdmin(MembershipAdminMixin, DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(workspace_total=Count("memberships"))
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
+        """Deleting users who are the only owners of a shared workspace is refused (listed as
+        protected): the workspace would be left without an owner, which the API never allows.
+        Hand the owner role over first. (A personal workspace goes ownerless with its user.)"""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        leaving = {user.pk for user in objs}
+        for workspace in Workspace.objects.filter(
+            is_personal=False, memberships__user__in=leaving, memberships__role=Role.OWNER
+        ).distinct():
+            owners = set(workspace.memberships.filter(role=Role.OWNER)
+                         .values_list("user_id", flat=True))
+            if owners <= leaving:
+                protected = [*protected, f"Workspace {workspace}: its last owner"]
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description="workspaces", ordering="workspace_total")
     def workspace_count(self, user: User) -> int:

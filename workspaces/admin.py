@@ -275,6 +275,13 @@ class InviteAdmin(admin.ModelAdmin):
     autocomplete_fields = ["workspace", "invited_by"]
     actions = ["cancel_invites"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Invite | None = None) -> list[str]:
+        if obj is None:
+            return self.readonly_fields
+        # Status changes only through the services: cancel here, accept/decline by the invitee
+        # (accepting creates the membership; editing the field would not).
+        return [*self.readonly_fields, "status"]
+
     @admin.action(description="Cancel selected pending invites", permissions=["change"])
     def cancel_invites(self, request: HttpRequest, queryset: QuerySet[Invite]) -> None:
         count = 0

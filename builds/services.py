@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from builds.models import Build, BuildRootTask, Event
 from builds.status import BUILD_EVENT_TYPES, BuildState, build_fold_step
+from stardag_site import metrics
 from stardag_site.ids import uuid7
 from workspaces.models import Environment
 
@@ -63,6 +64,7 @@ def next_event_time(previous: datetime.datetime | None) -> datetime.datetime:
     return now
 
 
+@metrics.counts_builds
 def build_create(
     *,
     environment: Environment,

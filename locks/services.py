@@ -41,8 +41,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Q, QuerySet, Value
 from django.utils import timezone
 
+from audit.services import audit_record
 from builds.models import Build, Event, EventType
 from locks.models import ConcurrencyLimit, Lock
+from stardag_site import metrics
 from tasks.models import Task
 from tasks.services import task_event_record
 from workspaces.models import Environment
@@ -174,6 +176,7 @@ def _refuse_early_if_held(environment: Environment, name: str, owner_id: str,
         raise LockHeld("Lock is held by another owner")
 
 
+@metrics.counts_lock_decisions
 def lock_acquire(
     *,
     environment: Environment,
@@ -348,7 +351,11 @@ def lock_force_release(*, lock: Lock) -> bool:
     """Admin override: free a lease whoever holds it. Keeps the tombstone (versions keep growing);
     the former holder's renew and release then get 409. False if it was already released."""
     with transaction.atomic():
-        return _tombstone(Lock.objects.filter(pk=lock.pk, released_at__isnull=True))
+        released = _tombstone(Lock.objects.filter(pk=lock.pk, released_at__isnull=True))
+        if released:
+            audit_record(action="lock.force_released", target=lock,
+                         details={"owner_id": lock.owner_id, "version": lock.version})
+        return released
 
 
 # --- Named concurrency limits (SDK-WIRE §3.4 N18-N20): stored per environment -------------------

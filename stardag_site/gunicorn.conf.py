@@ -6,6 +6,8 @@ bursts of small POSTs (one per task event) without holding a process per request
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
@@ -15,10 +17,40 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+_json_logs = os.environ.get("LOG_FORMAT", "plain") == "json"
+# With LOG_FORMAT=json the application logs one JSON line per request (with its request id);
+# gunicorn's plain access line would only repeat it.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "" if _json_logs else "-") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "stardag_site.wsgi:application"
+if _json_logs:  # gunicorn's own lines (boot, worker exits) as JSON objects too
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "stardag_site.logs.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
+                                 "stream": "ext://sys.stderr"}},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }
+
+# Prometheus metrics from several workers: prometheus-client's multiprocess mode keeps each
+# worker's values in files under PROMETHEUS_MULTIPROC_DIR and /metrics sums them. A fresh
+# directory per server instance (set here, in the master, before any worker imports the client)
+# keeps two instances on one host, or a restart, from mixing their numbers.
+_metrics_dir_created = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_dir_created:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="stardag-metrics-")
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Forget a dead worker's live gauges (its counters stay in the totals)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
 
 # gunicorn >= 25.1 opens a control socket (for ``gunicornc``) at ONE path per user by default,
 # ``~/.gunicorn/gunicorn.ctl``: a second instance on the host takes it over and stopping either
@@ -62,10 +94,13 @@ def when_ready(server: object) -> None:
 
 
 def on_exit(server: object) -> None:
-    """Forget the URL, unless another instance has written its own since."""
+    """Forget the URL, unless another instance has written its own since; remove the metrics
+    directory this instance made."""
     url = getattr(server, "_stardag_url", None)
     try:
         if url and _SERVER_URL_FILE.read_text().strip() == url:
             _SERVER_URL_FILE.unlink()
     except OSError:
         pass
+    if _metrics_dir_created:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -11,6 +11,7 @@ Two modes:
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from stardag_site.env import env_bool, env_int, env_list, env_secret, env_str
+from stardag_site.error_reporting import init_sentry
 from stardag_site.keys import load_or_create_dev_secret
+from stardag_site.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data")))
@@ -109,9 +112,11 @@ INSTALLED_APPS = [
     "builds",
     "tasks",
     "locks",
+    "audit",
 ]
 
 MIDDLEWARE = [
+    "stardag_site.request_context.RequestContextMiddleware",  # first: times and logs everything
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -226,7 +231,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL_REDIRECT else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
-SECURE_REDIRECT_EXEMPT = [r"^health$"]  # load-balancer probes speak plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^health", r"^metrics$"]  # probes and scrapers speak plain HTTP
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -311,13 +316,28 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "stardag@localhost")
 
 # --- Operations ---------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+# Prometheus /metrics: readable with this bearer token, or from these addresses (IPs or CIDR
+# networks); with neither it answers 404.
+METRICS_TOKEN = env_secret("METRICS_TOKEN") or ""
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(value, strict=False)
+                                for value in METRICS_ALLOWED_IPS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from exc
+
+# Audit entries older than this many days are deleted by ``manage.py purge``; 0 keeps them all.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+
+# Optional error reporting to Sentry (or a compatible service such as GlitchTip).
+SENTRY_DSN = env_secret("SENTRY_DSN") or ""
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0)
+if SENTRY_DSN:
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT,
+                traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)

@@ -11,10 +11,12 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from stardag_site import views
+from stardag_site.metrics import metrics_view
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     re_path(r"^health/?$", views.health, name="health"),
+    re_path(r"^metrics/?$", metrics_view, name="metrics"),
     path("", include("accounts.urls_root")),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/ui/", include(("workspaces.urls", "workspaces"), namespace="ui-workspaces")),

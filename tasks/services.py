@@ -24,6 +24,7 @@ from django.db import transaction
 
 from builds.models import Build, Event
 from builds.services import next_event_time
+from stardag_site import metrics
 from stardag_site.ids import uuid7
 from tasks.models import Task, TaskAsset, TaskDependency
 from tasks.status import (
@@ -105,6 +106,7 @@ def task_create_outside_build(*, environment_id: Any, payload: dict[str, Any]) -
     return task
 
 
+@metrics.counts_task_events
 def task_event_record(
     *,
     build: Build,

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from workspaces.models import ApiKey, Environment
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -46,6 +47,7 @@ def api_key_create(*, environment: Environment, name: str, created_by: object = 
         key_hash=hash_api_key(raw_key),
         created_by=created_by,
     )
+    audit_record(action="api_key.created", target=api_key, details={"name": name})
     return NewApiKey(api_key=api_key, raw_key=raw_key)
 
 
@@ -53,9 +55,10 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     """Soft-delete; idempotent (the first revocation time is kept)."""
     if api_key.revoked_at is None:
         with transaction.atomic():
-            ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            if ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()
-            )
+            ):
+                audit_record(action="api_key.revoked", target=api_key)
         api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import User
+from audit.services import audit_record
 from stardag_site.api.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from workspaces.models import Invite, InviteStatus, Role, Workspace, WorkspaceMember
 
@@ -91,6 +92,7 @@ def invite_create(*, actor: WorkspaceMember, email: str, role: str = Role.MEMBER
                                                invited_by=actor.user)
         except IntegrityError:
             raise Conflict("Invite already pending for this email") from None
+        audit_record(action="invite.created", target=invite, details={"role": role})
         transaction.on_commit(lambda: _send_in_background(invite))
     return invite
 
@@ -129,6 +131,8 @@ def invite_cancel(*, workspace: Workspace, invite_id: Any) -> None:
         updated = Invite.objects.filter(
             pk=invite_id, workspace=workspace, status=InviteStatus.PENDING
         ).update(status=InviteStatus.CANCELLED)
+        if updated:
+            audit_record(action="invite.cancelled", target=Invite.objects.get(pk=invite_id))
     if not updated:
         raise NotFound("Invite not found")
 
@@ -163,6 +167,7 @@ def invite_accept(*, invite_id: Any, user: User) -> Workspace:
         invite.status = InviteStatus.ACCEPTED
         invite.accepted_at = timezone.now()
         invite.save(update_fields=["status", "accepted_at"])
+        audit_record(action="invite.accepted", target=invite, details={"role": invite.role})
         return Workspace.objects.get(pk=invite.workspace_id)
 
 
@@ -171,6 +176,7 @@ def invite_decline(*, invite_id: Any, user: User) -> None:
         invite = _pending_invite_for(invite_id=invite_id, user=user)
         invite.status = InviteStatus.DECLINED
         invite.save(update_fields=["status"])
+        audit_record(action="invite.declined", target=invite)
 
 
 def invites_pending_for(user: User) -> Any:

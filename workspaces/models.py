@@ -162,6 +162,13 @@ class Environment(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Cap on active locks in this environment; empty means unlimited.",
     )
+    build_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Builds older than this many days are deleted by `manage.py purge` (with their "
+        "events, and tasks no other build uses); empty keeps everything.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EnvironmentQuerySet.as_manager()

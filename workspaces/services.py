@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 
 from accounts.models import User
+from audit.services import audit_record
 from stardag_site.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from workspaces.models import (
     MAX_ENVIRONMENTS_PER_WORKSPACE,
@@ -246,6 +247,8 @@ def member_update(*, actor: WorkspaceMember | None, member: WorkspaceMember,
         ):
             raise BadRequest("Cannot remove the last owner")
         if member.role != role:
+            audit_record(action="member.role_changed", target=member,
+                         details={"from": member.role, "to": role})
             member.role = role
             member.save(update_fields=["role"])
     return member
@@ -266,6 +269,7 @@ def member_remove(*, actor: WorkspaceMember | None, member: WorkspaceMember) -> 
                 raise Forbidden("Only owners can remove owners")
         if member.role == Role.OWNER and _owner_count(member.workspace) <= 1:
             raise BadRequest("Cannot remove the last owner")
+        audit_record(action="member.removed", target=member, details={"role": member.role})
         member.delete()
 
 

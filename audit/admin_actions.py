@@ -1,11 +1,12 @@
-"""Audit entries for changes made through the admin's forms.
+"""Audit entries for the admin's form edits that do not go through an audited service.
 
 The admin writes a ``LogEntry`` for every add, change and delete it performs (with the fields
-and inline objects it touched). Forms do not go through the services, so this receiver turns
-the entries that concern audited things into audit entries: API keys and invites edited in the
-admin, and memberships added, changed or removed in a workspace's (or user's) member inline.
-Admin *actions* (revoke keys, cancel invites, force-release locks) call the services, which
-record their own entries.
+and inline objects it touched). Most audited admin operations call the services, which record
+their own entries with the admin's session as the credential: API keys (created and revoked
+by ``api_key_create`` / ``api_key_revoke``), role changes and removals in a member inline
+(``member_update`` / ``member_remove``), cancelled invites and force-released locks. What is
+left is turned into audit entries here: invites added, edited or deleted with the invite form,
+and memberships *added* in a workspace's (or user's) member inline.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from django.dispatch import receiver
 from audit.services import audit_record_raw
 
 _VERBS = {ADDITION: "created", CHANGE: "changed", DELETION: "deleted"}
-_AUDITED_MODELS = {("workspaces", "apikey"): "api_key", ("workspaces", "invite"): "invite"}
-_MEMBER_VERBS = {"added": "added", "changed": "changed", "deleted": "removed"}
+_AUDITED_MODELS = {("workspaces", "invite"): "invite"}
 
 
 def _messages(entry: LogEntry) -> list[dict[str, Any]]:
@@ -48,26 +48,20 @@ def audit_admin_log_entry(sender: Any, instance: LogEntry, created: bool, **kwar
             workspace_id=_workspace_id(key, instance.object_id), admin_user=instance.user,
         )
     for item in messages:
-        for verb, body in item.items():
-            if isinstance(body, dict) and body.get("name") == "workspace member":
-                audit_record_raw(
-                    action=f"member.{_MEMBER_VERBS.get(verb, verb)}",
-                    target_type="workspacemember", target_id="",
-                    target_repr=str(body.get("object", ""))[:255],
-                    details={"fields": body.get("fields", []),
-                             "via": f"{instance.content_type.model} {instance.object_repr}"},
-                    workspace_id=instance.object_id if key == ("workspaces", "workspace")
-                    else None,
-                    admin_user=instance.user,
-                )
+        added = item.get("added")
+        if isinstance(added, dict) and added.get("name") == "workspace member":
+            audit_record_raw(
+                action="member.added", target_type="workspacemember", target_id="",
+                target_repr=str(added.get("object", ""))[:255],
+                details={"via": f"{instance.content_type.model} {instance.object_repr}"},
+                workspace_id=instance.object_id if key == ("workspaces", "workspace") else None,
+                admin_user=instance.user,
+            )
 
 
 def _workspace_id(key: tuple[str, str], object_id: str | None) -> Any:
-    from workspaces.models import ApiKey, Invite
+    from workspaces.models import Invite
 
     if not object_id:
         return None
-    if key == ("workspaces", "invite"):
-        return Invite.objects.filter(pk=object_id).values_list("workspace_id", flat=True).first()
-    return (ApiKey.objects.filter(pk=object_id)
-            .values_list("environment__workspace_id", flat=True).first())
+    return Invite.objects.filter(pk=object_id).values_list("workspace_id", flat=True).first()

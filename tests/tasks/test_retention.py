@@ -117,7 +117,9 @@ def test_purge_deletes_old_history_and_touches_nothing_kept(registry) -> None:
     dry = purge("--dry-run")
     output = purge("--batch-size", "2")  # several batches
     assert "deleted 2 builds, 11 events, 3 tasks, 2 assets; 1 old builds kept" in output
-    assert dry.replace("would delete", "deleted").splitlines()[0] == output.splitlines()[0]
+    # the same counts as the dry run (the line's cutoff time may differ by a second)
+    assert (dry.replace("would delete", "deleted").splitlines()[0].split("): ")[1]
+            == output.splitlines()[0].split("): ")[1])
     env = registry["env"]
     assert set(Build.objects.filter(environment=env)) == {registry["decider"], registry["kept"]}
     assert not Event.objects.filter(build_id__in=[registry["old"].pk,

@@ -204,3 +204,16 @@ def test_audit_log_in_the_admin_is_read_only_and_filterable(staff, tenant_a) -> 
     assert 'name="_save"' not in page
     assert client.get("/admin/audit/auditentry/add/").status_code == 403
     assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/").status_code == 403
+
+
+def test_an_invite_added_with_the_admin_form_is_audited(staff, tenant_a) -> None:
+    client, root = staff
+    response = client.post("/admin/workspaces/invite/add/", {
+        "workspace": tenant_a.workspace.pk, "email": "form@example.com", "role": "member",
+        "status": "pending", "invited_by": root.pk,
+    })
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    invite = Invite.objects.get(email="form@example.com")
+    entry = only_entry("invite.created")
+    assert (entry.source, entry.actor, entry.credential_kind) == ("admin", root, "session")
+    assert (entry.target_id, entry.workspace_id) == (str(invite.pk), tenant_a.workspace.pk)

@@ -58,11 +58,13 @@ class ReleaseRun:
         return completed
 
     def build(self, scenario: str, salt: str, *, resume: str | None = None,
-              fail: bool = False) -> dict[str, Any]:
+              fail: bool = False, sequential: bool = False) -> dict[str, Any]:
         """Run ``drivers/run_build.py`` and return its RESULT line (plus its log as ``log``)."""
         args = [self.python, str(HERE / "drivers" / "run_build.py"), scenario, salt]
         if resume:
             args += ["--resume", resume]
+        if sequential:
+            args += ["--sequential"]
         completed = self.run(args, extra_env={"SDK_RELEASE_TEST_FAIL": "1"} if fail else {})
         lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
         assert lines, completed.stdout + completed.stderr

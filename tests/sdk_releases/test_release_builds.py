@@ -157,3 +157,22 @@ def test_failing_task_blocks_downstream_then_resume_completes(release: ReleaseRu
         assert build_level == ["build_started", "build_failed", "build_resumed",
                                "build_completed"]
         assert build["is_resumed"] is True
+
+
+def test_sequential_engine_records_the_dag_with_its_artifacts(release: ReleaseRun):
+    """``sd.build_sequential``: 0.2.x uploads artifacts there without error handling, so a
+    missing ``/artifacts`` route used to fail the whole build."""
+    salt = f"seq-{release.version}"
+    result = release.build("report", salt, sequential=True)
+
+    assert result["status"] == "success", result["error"] or result["log"]
+    assert_no_fallback(result)
+    assert release.get(f"/api/v1/builds/{result['build_id']}")["status"] == "completed"
+    rows = build_tasks(release, result["build_id"])
+    assert {task_id: row["status"] for task_id, row in rows.items()} == dict.fromkeys(
+        [*result["tasks"].values(), *result["dynamic"]], "completed")
+    static = {tuple(edge): False for edge in result["edges"]}
+    dynamic = {(child, result["tasks"]["Discover"]): True for child in result["dynamic"]}
+    assert graph_edges(release, result["build_id"]) == (
+        {**static, **dynamic} if reports_dynamic_edges(release.version) else static)
+    assert_report_artifacts(release, result, salt)

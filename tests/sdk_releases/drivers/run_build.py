@@ -1,6 +1,6 @@
 """Driver: build one DAG with the release's default local ``sd.build`` and print the outcome.
 
-    python run_build.py report|failing SALT [--resume BUILD_ID]
+    python run_build.py report|failing SALT [--resume BUILD_ID | --sequential]
 
 Prints one JSON line on stdout: the build summary (status, build id, task counts), the DAG's
 task ids and static edges, and the dynamic inputs' ids. Exits 0 even when the build failed or
@@ -30,10 +30,11 @@ def newest_build_id() -> str:
 def main() -> None:
     scenario, salt = sys.argv[1], sys.argv[2]
     resume = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--resume" else None
+    sequential = sys.argv[3:4] == ["--sequential"]
     root = report_dag(salt) if scenario == "report" else failing_dag(salt)
     kwargs = {"resume_build_id": uuid.UUID(resume)} if resume else {}
     try:
-        summary = sd.build(root, **kwargs)
+        summary = (sd.build_sequential(root) if sequential else sd.build(root, **kwargs))
     except Exception as exc:  # 0.10+ re-raise a failing task's error (fail-fast)
         outcome = {"status": "failure", "build_id": resume or newest_build_id(),
                    "error": repr(exc), "succeeded": None, "failed": None}

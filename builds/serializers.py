@@ -44,6 +44,8 @@ class BuildSerializer(serializers.ModelSerializer):
     scope_key = serializers.SerializerMethodField()
     build_config = serializers.JSONField(read_only=True, allow_null=True)
     executor_metadata = serializers.JSONField(read_only=True, allow_null=True)
+    last_activity_at = serializers.SerializerMethodField()
+    latest_error_message = serializers.SerializerMethodField()
 
     class Meta:
         model = Build
@@ -54,11 +56,30 @@ class BuildSerializer(serializers.ModelSerializer):
             # Additive, for SDK ≥0.10 (SDK-WIRE C1, C8, N5): 0.26 refuses a build whose
             # answer lacks ``scope_key``.
             "scope_key", "build_config", "is_resumed", "executor_metadata",
+            # Shown by the 0.20+ CLI (C8).
+            "last_activity_at", "latest_error_message",
         ]
         read_only_fields = fields
 
     def get_scope_key(self, build: Build) -> str:
         return build.scope_key or f"build:{build.pk}"
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_last_activity_at(self, build: Build) -> str | None:
+        """The latest event's time (annotated on list and retrieve); an answer to a build's own
+        transition falls back to that transition's stamp, which is its latest event."""
+        value = getattr(build, "last_activity_at", None)
+        if value is None:
+            stamps = [stamp for stamp in (build.started_at, build.completed_at) if stamp]
+            value = max(stamps) if stamps else None
+        return UtcTimestampField().to_representation(value) if value else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_latest_error_message(self, build: Build) -> str | None:
+        """The failure reason while the build is failed (blank reasons are not reasons)."""
+        if build.status != "failed":
+            return None
+        return getattr(build, "latest_error_message", None) or None
 
     @extend_schema_field(TriggerUserSerializer(allow_null=True))
     def get_status_triggered_by_user(self, build: Build) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -15,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from builds.filters import BuildFilterSet
-from builds.models import Build
+from builds.models import Build, Event
 from builds.serializers import (
     BuildCancelResultSerializer,
     BuildCreateSerializer,
@@ -79,6 +80,19 @@ SCOPE_PARAMS = [
 ]
 
 
+def with_activity(queryset: QuerySet[Build]) -> QuerySet[Build]:
+    """Builds annotated with what the 0.20+ CLI shows (SDK-WIRE C8): the time of the build's
+    latest event (``last_activity_at``, what ``idle_for_seconds`` measures) and the message of
+    its latest ``build_failed`` event. Two correlated subqueries on ``event_build_order_idx``
+    in the same SELECT, so a list page costs no extra query."""
+    events = Event.objects.filter(build=OuterRef("pk")).order_by("-created_at", "-id")
+    return queryset.annotate(
+        last_activity_at=Subquery(events.values("created_at")[:1]),
+        latest_error_message=Subquery(
+            events.filter(event_type="build_failed").values("error_message")[:1]),
+    )
+
+
 def scope_conflict(exc: ScopeMismatch) -> Conflict:
     """The 409 the SDK turns into ``BuildConfigMismatchError`` (SDK-WIRE N5, §1.6)."""
     return Conflict({"error_code": "scope_mismatch", "message": exc.message,
@@ -114,7 +128,7 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
         params = PageParams.from_request(request, default_page_size=20)
         queryset = filter_queryset_or_422(BuildFilterSet, request,
                                           self.scoped(Build.objects.all()))
-        builds, total = paginate(queryset, params)
+        builds, total = paginate(with_activity(queryset), params)
         return Response(page_body("builds", builds, total, params, build_body))
 
     @extend_schema(request=BuildCreateSerializer, responses={201: BuildSerializer})
@@ -132,7 +146,8 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[BUILD_ID], responses=BuildSerializer)
     def retrieve(self, request: Request, build_id: str) -> Response:
-        return Response(build_body(self.get_build()))
+        build = self.get_build()
+        return Response(build_body(with_activity(Build.objects.filter(pk=build.pk)).get()))
 
     @extend_schema(parameters=[BUILD_ID], request=BuildUpdateSerializer,
                    responses=BuildSerializer)

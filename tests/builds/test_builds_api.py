@@ -15,7 +15,8 @@ BUILD_KEYS = {"id", "environment_id", "user_id", "name", "description", "commit_
               "root_task_ids", "created_at", "status", "started_at", "completed_at",
               "status_triggered_by_user"}
 # Additive fields for SDK ≥0.10 (issue 12): structure scope, build config, resume flag.
-BUILD_KEYS |= {"scope_key", "build_config", "is_resumed", "executor_metadata"}
+BUILD_KEYS |= {"scope_key", "build_config", "is_resumed", "executor_metadata",
+               "last_activity_at", "latest_error_message"}
 
 
 def test_create_build_returns_running_build(client_a, tenant_a):

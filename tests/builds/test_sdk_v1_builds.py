@@ -149,3 +149,19 @@ def test_list_filters_of_the_cli(client_a):
     assert [row["id"] for row in listed["builds"]] == [idle["id"]] and listed["total"] == 1
     assert client_a.get("/api/v1/builds?reactive_app_name=app").json()["total"] == 0
     assert client_a.get("/api/v1/builds?idle_for_seconds=5").status_code == 422
+
+
+def test_list_and_detail_show_last_activity_and_the_failure_reason(client_a):
+    build = create_build(client_a)
+    register(client_a, build["id"], "t")
+    client_a.post(f"/api/v1/builds/{build['id']}/fail?error_message=Task%20t%20failed")
+    latest = Event.objects.filter(build_id=build["id"]).order_by("-created_at").first()
+
+    detail = client_a.get(f"/api/v1/builds/{build['id']}").json()
+    row = client_a.get("/api/v1/builds").json()["builds"][0]
+
+    for body in (detail, row):
+        assert body["latest_error_message"] == "Task t failed"
+        assert body["last_activity_at"].startswith(latest.created_at.strftime("%Y-%m-%dT%H:%M"))
+    client_a.post(f"/api/v1/builds/{build['id']}/resume")
+    assert client_a.get(f"/api/v1/builds/{build['id']}").json()["latest_error_message"] is None

@@ -29,6 +29,8 @@ from tests.sdk_releases.venvs import HERE, RELEASES, release_venv
 
 COMMIT_HASH = "feedc0de"
 RUN_TIMEOUT = 180
+# The ``stardag`` console script, run by the venv's python (its shebang names the build path).
+LAUNCHER = "import sys; from stardag._cli import app; sys.argv[0] = 'stardag'; app()"
 
 
 @dataclass
@@ -74,8 +76,7 @@ class ReleaseRun:
 
     def cli(self, *args: str) -> str:
         """``stardag <args>`` of this release; its stdout."""
-        launcher = "import sys; from stardag._cli import app; sys.argv[0] = 'stardag'; app()"
-        return self.run([self.python, "-c", launcher, *args]).stdout
+        return self.run([self.python, "-c", LAUNCHER, *args]).stdout
 
     def get(self, path: str) -> Any:
         response = self.tenant.key_client().get(path)

@@ -7,11 +7,14 @@ checked against the server's own data: build ids, names, statuses, task ids.
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
+from django.utils import timezone
 
-from tests.sdk_releases.conftest import ReleaseRun
+from builds.models import Event
+from tests.sdk_releases.conftest import LAUNCHER, ReleaseRun
 
 pytestmark = [pytest.mark.sdk, pytest.mark.sdk_releases]
 CLI_RELEASES = ["0.20.1", "0.26.0"]
@@ -75,6 +78,13 @@ def test_concurrency_limits_and_build_cancel_and_cleanup(release: ReleaseRun):
     assert release.get(f"/api/v1/builds/{stuck}")["status"] == "cancelled"
 
     idle = running_build_with_a_started_task(release, "stuck-2")
+    Event.objects.filter(build_id=idle).update(
+        created_at=timezone.now() - datetime.timedelta(hours=2))
+    fresh = running_build_with_a_started_task(release, "busy")
+    completed = release.run([release.python, "-c", LAUNCHER, "builds", "list", "--status",
+                             "running", "--older-than", "1h"])
+    assert idle in completed.stdout and fresh not in completed.stdout
+    assert "does not support" not in completed.stderr, completed.stderr
     dry = release.cli("builds", "cleanup", "--build-id", idle)
     assert idle in dry and release.get(f"/api/v1/builds/{idle}")["status"] == "running"
     release.cli("builds", "cleanup", "--build-id", idle, "--apply", "--yes")

@@ -12,6 +12,9 @@ def main() -> None:
     # point (``stardag_site/wsgi.py``, used by gunicorn) keeps the production default; production
     # deployments export DEBUG=0 for both (see README, "Production").
     os.environ.setdefault("DEBUG", "1")
+    # The server cancels statements after DB_STATEMENT_TIMEOUT_MS; migrations and batch commands
+    # may legitimately run longer, so commands run without a timeout unless one is set.
+    os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -168,6 +168,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Every statement a request runs is cancelled after this many milliseconds (PostgreSQL), so no
+# single request (a search with a pathological filter, say) can keep the database busy for long;
+# the cancelled request answers 503 (stardag_site.api.exceptions). manage.py defaults it to 0 (off)
+# because migrations and batch commands may legitimately run longer. SQLite has no equivalent.
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30000)
+if DB_STATEMENT_TIMEOUT_MS < 0:
+    raise ImproperlyConfigured("DB_STATEMENT_TIMEOUT_MS must be 0 (off) or a positive number.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_STATEMENT_TIMEOUT_MS:
+    # A libpq startup option: set once per connection, no extra round trip per request.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(filter(None, [
+        _options.get("options", ""), f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+    ]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -297,6 +310,10 @@ SPECTACULAR_SETTINGS = {
 # Task-search suggestions (keys/values/columns) are cached per environment for this long
 # (contract §4.12 allows up to 5 minutes); 0 turns the cache off. The cache is per process.
 TASK_SEARCH_CACHE_SECONDS = env_int("TASK_SEARCH_CACHE_SECONDS", 300)
+# A search filter may hold at most this many distinct clauses, and this many asset.* clauses
+# (each one a subquery); beyond that the request is a 422 (planning cost grows quadratically).
+TASK_SEARCH_MAX_CLAUSES = env_int("TASK_SEARCH_MAX_CLAUSES", 30)
+TASK_SEARCH_MAX_ASSET_CLAUSES = env_int("TASK_SEARCH_MAX_ASSET_CLAUSES", 10)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Outgoing e-mail (invitations; best effort, never blocks a request) -------------------------

@@ -3,6 +3,7 @@ workers): started with ``stardag_site/gunicorn.conf.py`` exactly as an operator 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -107,3 +108,39 @@ def stop(server: Server) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait(timeout=10)
+
+
+@contextmanager
+def gunicorn_as_configured(env: dict[str, str], log: Path) -> Iterator[str]:
+    """Start gunicorn with the listen address ``gunicorn.conf.py`` derives from ``env`` (no
+    ``GUNICORN_BIND`` is added); yields the start-up log once the worker boots."""
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "-c", "stardag_site/gunicorn.conf.py"],
+            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+        )
+    server = Server("", process, log)
+    try:
+        deadline = time.monotonic() + 40
+        while "Booting worker" not in server.output():
+            assert process.poll() is None, server.output()
+            assert time.monotonic() < deadline, "gunicorn did not start:\n" + server.output()
+            time.sleep(0.2)
+        yield server.output()
+    finally:
+        stop(server)
+
+
+def http_get(address: str, port: int, path: str, *, host: str | None = None,
+             headers: dict[str, str] | None = None,
+             timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """One GET to ``address`` with any ``Host`` header; status, headers (lower-case), body."""
+    connection = http.client.HTTPConnection(address, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": host or f"{address}:{port}",
+                                                 **(headers or {})})
+        response = connection.getresponse()
+        return (response.status, {k.lower(): v for k, v in response.getheaders()},
+                response.read())
+    finally:
+        connection.close()

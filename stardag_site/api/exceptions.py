@@ -6,6 +6,7 @@
 * Other DRF errors: their status with ``{"detail": "<sentence>"}``; 401s keep the
   ``WWW-Authenticate`` header.
 * Django ``Http404``/``PermissionDenied``: 404/403 JSON.
+* A statement the database cancelled (``DB_STATEMENT_TIMEOUT_MS`` expired): 503 JSON.
 * Anything else: logged, 500 ``{"detail": "Internal Server Error"}``.
 """
 
@@ -15,6 +16,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -110,6 +112,19 @@ def flatten_drf_errors(detail: Any, *, location: str = "body", data: Any = None,
     return items
 
 
+# SQLSTATE query_canceled: PostgreSQL's answer when statement_timeout expires.
+QUERY_CANCELED = "57014"
+STATEMENT_TIMEOUT_DETAIL = (
+    "The database cancelled this request because it took too long; narrow the query or retry later."
+)
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is Django's wrapper around a statement the database cancelled."""
+    cause = exc.__cause__
+    return isinstance(exc, OperationalError) and getattr(cause, "sqlstate", None) == QUERY_CANCELED
+
+
 def _response(detail: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
     response = Response({"detail": detail}, status=status_code)
     for name, value in (headers or {}).items():
@@ -140,5 +155,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return _response(detail, exc.status_code, headers)
+    if is_statement_timeout(exc):
+        # Not a server bug: the request was too expensive for the configured budget.
+        logger.warning("Statement timeout in %s: %s", context.get("view").__class__.__name__, exc)
+        return _response(STATEMENT_TIMEOUT_DETAIL, status.HTTP_503_SERVICE_UNAVAILABLE)
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return _response("Internal Server Error", status.HTTP_500_INTERNAL_SERVER_ERROR)

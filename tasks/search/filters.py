@@ -11,13 +11,37 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.db.models import QuerySet
 
+from stardag_site.api.errors import RequestValidationError, validation_item
 from tasks.models import Task
 from tasks.search.conditions import DEFAULT_ORDER, q_condition, search_conditions, sort_order
-from tasks.search.grammar import parse_filter
+from tasks.search.grammar import Clause, parse_filter
 from tasks.search.numbers import NumberIndexMatch, number_index_count
 from workspaces.models import Environment
+
+
+def _check_clause_limits(clauses: list[Clause], raw: str) -> None:
+    """422 when a filter has more distinct clauses than the configured limits allow.
+
+    The planner's work grows faster than linearly with the number of clauses, above all with
+    ``asset.*`` clauses (each one a subquery): 100 of them take about a second to plan on an
+    empty environment. The limits keep one request from occupying the database.
+    """
+    max_clauses = settings.TASK_SEARCH_MAX_CLAUSES
+    max_asset = settings.TASK_SEARCH_MAX_ASSET_CLAUSES
+    asset_count = sum(1 for clause in clauses if clause.kind == "asset")
+    problems = []
+    if len(clauses) > max_clauses:
+        problems.append(f"A filter may have at most {max_clauses} distinct clauses "
+                        f"(got {len(clauses)})")
+    if asset_count > max_asset:
+        problems.append(f"A filter may have at most {max_asset} distinct asset.* clauses "
+                        f"(got {asset_count})")
+    if problems:
+        raise RequestValidationError(
+            [validation_item(["query", "filter"], msg, "too_long", raw) for msg in problems])
 
 
 class TaskSearchFilterSet(django_filters.FilterSet):
@@ -46,7 +70,9 @@ class TaskSearchFilterSet(django_filters.FilterSet):
 
     def filter_clauses(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         environment_id = self.environment.pk if self.environment is not None else None
-        conditions = search_conditions(parse_filter(value), environment_id=environment_id)
+        clauses = parse_filter(value)
+        _check_clause_limits(clauses, value)
+        conditions = search_conditions(clauses, environment_id=environment_id)
         for condition in conditions:
             queryset = queryset.filter(condition)
         children = conditions[0].children if len(conditions) == 1 else []

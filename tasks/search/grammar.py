@@ -116,8 +116,12 @@ def parse_clause(text: str) -> Clause | None:
 
 
 def parse_filter(text: str | None) -> list[Clause]:
-    """All understood clauses of a ``filter`` string, in order (they are ANDed)."""
+    """All understood clauses of a ``filter`` string, in order, each once.
+
+    Clauses are ANDed, so a repeat changes nothing; dropping it keeps a filter made of many
+    copies of one expensive clause from costing the database anything extra.
+    """
     if not text:
         return []
     clauses = (parse_clause(part) for part in text.split(","))
-    return [clause for clause in clauses if clause is not None]
+    return list(dict.fromkeys(clause for clause in clauses if clause is not None))

@@ -10,7 +10,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Development mode (DEBUG=1, the zero-config ``bin/serve``) serves Django's debug pages, which
+# show settings; it listens on the loopback interface only unless BIND_HOST (or GUNICORN_BIND)
+# says otherwise. Production (DEBUG unset or 0) listens on every interface. (Not ``HOST``: some
+# shells export that with the machine's name.)
+_debug = os.environ.get("DEBUG", "0").strip().lower() in {"1", "true", "yes", "on"}
+_host = os.environ.get("BIND_HOST") or ("127.0.0.1" if _debug else "0.0.0.0")
+bind = os.environ.get("GUNICORN_BIND") or f"{_host}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread" if threads > 1 else "sync"

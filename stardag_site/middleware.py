@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import logging
 import zlib
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
+
+security_logger = logging.getLogger("django.security.DisallowedHost")
 
 NUL = "\x00"
 NUL_MESSAGE = "Input should not contain NUL characters"
@@ -99,3 +104,48 @@ class GzipRequestBodyMiddleware:
         request.META["CONTENT_LENGTH"] = str(len(body))
         del request.META["HTTP_CONTENT_ENCODING"]
         return None
+
+
+class DisallowedHostJsonMiddleware:
+    """Answer a request for a host outside ``ALLOWED_HOSTS`` with a short JSON 400.
+
+    Django would raise ``DisallowedHost`` from the first ``request.get_host()`` and answer with
+    an HTML page, in development mode the debug page (which lists settings). Checking first, in
+    the outermost middleware, means no such request reaches anything else, and a client (the SDK
+    prints the body of an error) learns which setting the server's operator has to change.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.get_host()
+        except DisallowedHost as exc:
+            security_logger.warning("%s", exc)
+            host = request.META.get("HTTP_HOST", "")[:200]
+            return JsonResponse(
+                {"detail": f"Host {host!r} is not allowed by this server: add it to the "
+                           "server's ALLOWED_HOSTS setting."},
+                status=400,
+            )
+        return self.get_response(request)
+
+
+class NoStoreForCredentialsMiddleware:
+    """``Cache-Control: no-store`` on every response to a request that carries a credential.
+
+    Such responses are private to the caller and some carry secrets (a new API key, an internal
+    access token from the exchange): no browser, proxy or CDN may keep a copy. Every API
+    credential travels in a header (``Authorization``, ``X-API-Key``), so this covers all
+    authenticated API responses, their errors included. The admin marks its own pages.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "authorization" in request.headers or "x-api-key" in request.headers:
+            add_never_cache_headers(response)
+        return response

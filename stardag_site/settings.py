@@ -117,10 +117,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "stardag_site.request_context.RequestContextMiddleware",  # first: times and logs everything
+    "stardag_site.middleware.DisallowedHostJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "stardag_site.middleware.GzipRequestBodyMiddleware",
+    "stardag_site.middleware.NoStoreForCredentialsMiddleware",
     "stardag_site.middleware.RejectNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -238,17 +240,27 @@ STORAGES = {
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Cookies follow the TLS setting: a plain-HTTP deployment could not sign in to the admin otherwise.
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SECURE_SSL_REDIRECT)
+# Secure cookies and HSTS do not follow SECURE_SSL_REDIRECT: a deployment behind a TLS-terminating
+# proxy may turn the redirect off and is still served over HTTPS. Plain-HTTP use opts out.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL_REDIRECT else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+# Both flags reach beyond this server (every subdomain; browsers' built-in preload lists, which
+# are hard to leave), so only the operator of the whole domain can opt in.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# ``check --deploy`` reminds of both flags; leaving them off is this project's documented default.
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SECURE_REDIRECT_EXEMPT = [r"^health", r"^metrics$"]  # probes and scrapers speak plain HTTP
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ORIGINS")
+# Only the API answers cross-origin requests; the admin (session cookies) never does.
+CORS_URLS_REGEX = r"^/(api/|auth/|\.well-known/|health(/|$))"
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_HEADERS = (
     "accept",

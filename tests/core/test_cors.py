@@ -24,3 +24,28 @@ def test_unlisted_origin_gets_no_cors_headers(client, db, settings):
     response = client.get("/health", HTTP_ORIGIN="https://evil.example.com")
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response
+
+
+# --- Issue 8 item 8: CORS is for the API only ---------------------------------------------------
+
+
+def test_admin_answers_no_cors_even_to_a_listed_origin(client, db, settings):
+    settings.CORS_ALLOWED_ORIGINS = [UI]
+    preflight = client.options(
+        "/admin/login/", HTTP_ORIGIN=UI, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type, x-csrftoken",
+    )
+    assert "Access-Control-Allow-Origin" not in preflight
+    assert "Access-Control-Allow-Credentials" not in preflight
+    page = client.get("/admin/login/", HTTP_ORIGIN=UI)
+    assert page.status_code == 200
+    assert "Access-Control-Allow-Origin" not in page
+
+
+def test_every_api_spelling_still_answers_cors(client, db, settings):
+    settings.CORS_ALLOWED_ORIGINS = [UI]
+    for path in ("/api/v1/builds", "/api/v1/ui/me", "/auth/config", "/auth/exchange",
+                 "/.well-known/jwks.json", "/health"):
+        response = client.options(path, HTTP_ORIGIN=UI,
+                                  HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+        assert response["Access-Control-Allow-Origin"] == UI, path

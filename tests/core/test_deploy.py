@@ -51,6 +51,35 @@ def test_check_deploy_is_clean_with_documented_production_settings(tmp_path: Pat
     assert "no issues" in result.stdout
 
 
+def show_settings(env: dict[str, str], *names: str) -> list[str]:
+    code = f"from django.conf import settings; print(*(getattr(settings, n) for n in {names!r}))"
+    result = manage(env, "shell", "--verbosity", "0", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_secure_cookies_and_hsts_hold_without_the_ssl_redirect(tmp_path: Path) -> None:
+    """Issue 8 item 11: behind a TLS proxy the redirect may be off; the site is still HTTPS-only."""
+    env = production_env(tmp_path, SECURE_SSL_REDIRECT="0", TRUST_X_FORWARDED_PROTO="1")
+    assert show_settings(env, "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+                         "SECURE_HSTS_SECONDS") == ["True", "True", "31536000"]
+    report = manage(env, "check", "--deploy").stderr
+    assert "security.W008" in report  # the redirect, and only the redirect, is off
+    for check in ("W004", "W012", "W016"):  # HSTS, session cookie, CSRF cookie
+        assert f"security.{check}" not in report
+
+
+def test_hsts_preload_and_subdomains_are_opt_in(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    assert show_settings(env, "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD") == [
+        "False", "False"]
+    env = production_env(tmp_path, SECURE_HSTS_INCLUDE_SUBDOMAINS="1", SECURE_HSTS_PRELOAD="1")
+    assert show_settings(env, "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD") == [
+        "True", "True"]
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_refuses_to_start_without_a_shared_signing_key(tmp_path: Path) -> None:
     env = production_env(tmp_path)
     del env["JWT_PRIVATE_KEY"]
@@ -92,7 +121,7 @@ def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
 
 def test_plain_http_gunicorn_serves_api_docs_and_admin_static(tmp_path: Path) -> None:
     port = _free_port()
-    env = production_env(tmp_path, SECURE_SSL_REDIRECT="0", WEB_CONCURRENCY="2",
+    env = production_env(tmp_path, SECURE_SSL_REDIRECT="0", SECURE_COOKIES="0", WEB_CONCURRENCY="2",
                          GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESS_LOG="")
     assert manage(env, "migrate", "--noinput").returncode == 0
     assert manage(env, "collectstatic", "--noinput", "-v0").returncode == 0
@@ -119,8 +148,11 @@ def test_plain_http_gunicorn_serves_api_docs_and_admin_static(tmp_path: Path) ->
         status, body, _ = _get(f"{base}/api/docs/")
         assert status == 200 and b"swagger" in body.lower()
 
-        status, body, _ = _get(f"{base}/admin/login/")
+        status, body, headers = _get(f"{base}/admin/login/")
         assert status == 200 and b"csrfmiddlewaretoken" in body
+        # SECURE_COOKIES=0: the browser keeps the CSRF cookie over plain HTTP (issue 8 item 11).
+        assert "csrftoken=" in headers["Set-Cookie"]
+        assert "secure" not in headers["Set-Cookie"].lower()
         css = [line for line in body.decode().split('"') if line.endswith(".css")]
         assert css, "admin login page references its stylesheets"
         status, _, headers = _get(f"{base}{css[0]}")

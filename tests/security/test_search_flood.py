@@ -60,7 +60,7 @@ def test_one_search_request_cannot_make_the_database_plan_for_seconds(live_serve
     copies = ",".join(["asset.r.k:~:zz"] * 150)
     status, body, seconds = search(base, mallory.api_key, copies)
     assert status == 200 and task_ids(body) == set()  # one clause: "abc" has no "zz"
-    assert seconds < 3, f"150 copies of one clause took {seconds:.1f} s"
+    assert seconds < 5, f"150 copies of one clause took {seconds:.1f} s"
     status, body, _ = search(base, mallory.api_key, ",".join(["asset.r.k:~:ab"] * 150))
     assert task_ids(body) == {"mallory-task"}  # only her own task, however she asks
 
@@ -70,7 +70,7 @@ def test_one_search_request_cannot_make_the_database_plan_for_seconds(live_serve
     assert [item["msg"] for item in body["detail"]] == [
         "A filter may have at most 30 distinct clauses (got 150)",
         "A filter may have at most 10 distinct asset.* clauses (got 150)"]
-    assert seconds < 3
+    assert seconds < 5
 
     status, body, _ = search(base, mallory.api_key,
                              ",".join(f"param.k{i}:~:b" for i in range(100)))
@@ -78,7 +78,7 @@ def test_one_search_request_cannot_make_the_database_plan_for_seconds(live_serve
 
     status, body, seconds = search(base, alice.api_key, "asset.r.k:~:ab,param.lr:0.1")
     assert (status, task_ids(body)) == (200, {"alice-task"})
-    assert seconds < 3
+    assert seconds < 5
 
 
 @pytest.mark.postgres
@@ -112,7 +112,7 @@ def test_a_search_that_cannot_finish_is_cancelled_with_503_json(tmp_path: Path) 
             status, body, seconds = search(base, mallory.api_key, "task_name:Train")
             assert status == 503
             assert "took too long" in body["detail"]
-            assert seconds < 5, f"the cancelled search took {seconds:.1f} s"
+            assert seconds < 10, f"cancelled after {seconds:.1f} s, not 0.5 s"
             # Alice's requests that do not touch the locked table are served meanwhile.
             split = urlsplit(base)
             status, _, _ = http_get(split.hostname, split.port, "/api/v1/builds",

@@ -3,7 +3,6 @@ workers): started with ``stardag_site/gunicorn.conf.py`` exactly as an operator 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -16,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ def http_get(address: str, port: int, path: str, *, host: str | None = None,
              headers: dict[str, str] | None = None,
              timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
     """One GET to ``address`` with any ``Host`` header; status, headers (lower-case), body."""
-    connection = http.client.HTTPConnection(address, port, timeout=timeout)
+    connection = HTTPConnection(address, port, timeout=timeout)
     try:
         connection.request("GET", path, headers={"Host": host or f"{address}:{port}",
                                                  **(headers or {})})

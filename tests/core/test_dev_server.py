@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, gunicorn, http_get
+from tests.servers import free_port, gunicorn_as_configured, http_get
 
 
 def _outward_address() -> str | None:
@@ -48,12 +49,16 @@ def dev_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
+def serve(tmp_path: Path, port: int, **extra: str) -> AbstractContextManager[str]:
+    return gunicorn_as_configured(dev_env(tmp_path, port, **extra), tmp_path / "gunicorn.log")
+
+
 def test_zero_config_server_listens_on_loopback_only(tmp_path: Path) -> None:
     port = free_port()
-    with gunicorn(dev_env(tmp_path, port), tmp_path / "gunicorn.log") as log:
+    with serve(tmp_path, port) as log:
         assert f"Listening at: http://127.0.0.1:{port}" in log
         status, _, body = http_get("127.0.0.1", port, "/health", host="localhost")
-        assert (status, body) == (200, b'{"status": "healthy"}')
+        assert status == 200 and json.loads(body)["status"] == "healthy"
         outward = _outward_address()
         if outward is not None:
             with pytest.raises(ConnectionRefusedError):
@@ -62,7 +67,7 @@ def test_zero_config_server_listens_on_loopback_only(tmp_path: Path) -> None:
 
 def test_bind_host_opens_the_development_server_to_the_network(tmp_path: Path) -> None:
     port = free_port()
-    with gunicorn(dev_env(tmp_path, port, BIND_HOST="0.0.0.0"), tmp_path / "gunicorn.log") as log:
+    with serve(tmp_path, port, BIND_HOST="0.0.0.0") as log:
         assert f"Listening at: http://0.0.0.0:{port}" in log
         outward = _outward_address() or "127.0.0.1"
         status, _, _ = http_get(outward, port, "/health", host="localhost")
@@ -74,7 +79,7 @@ def test_development_server_answers_a_foreign_host_with_json_not_the_debug_page(
 ) -> None:
     port = free_port()
     secret_url = f"sqlite:///{tmp_path / 'secret-pass-db.sqlite3'}"
-    with gunicorn(dev_env(tmp_path, port, DATABASE_URL=secret_url), tmp_path / "gunicorn.log"):
+    with serve(tmp_path, port, DATABASE_URL=secret_url):
         for path in ("/admin/", "/api/v1/builds", "/missing"):
             status, headers, body = http_get("127.0.0.1", port, path, host="teammate-laptop:8000")
             assert status == 400

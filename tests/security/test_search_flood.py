@@ -24,7 +24,7 @@ from builds.services import build_create
 from stardag_site.keys import generate_rsa_private_key_pem
 from tasks.services import task_assets_upsert, task_register
 from tests.conftest import Tenant, make_tenant
-from tests.servers import free_port, gunicorn, http_get
+from tests.servers import gunicorn, http_get
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the server sees committed rows only
 
@@ -88,18 +88,17 @@ def test_a_search_that_cannot_finish_is_cancelled_with_503_json(tmp_path: Path) 
     settings = connection.settings_dict
     database_url = (f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@"
                     f"{settings['HOST']}:{settings['PORT'] or 5432}/{settings['NAME']}")
-    port = free_port()
     env = {
         "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DEBUG": "0",
         "SECRET_KEY": "flood-" + os.urandom(16).hex(),
         "JWT_PRIVATE_KEY": generate_rsa_private_key_pem(), "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": database_url,
         "DB_STATEMENT_TIMEOUT_MS": "500", "OIDC_ISSUER_URL": "",
-        "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
+        "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
         "GUNICORN_ACCESS_LOG": "",
     }
-    base = f"http://127.0.0.1:{port}"
-    with gunicorn(env, tmp_path / "gunicorn.log"):
+    with gunicorn(env, tmp_path / "gunicorn.log") as server:
+        base = server.url
         status, body, _ = search(base, mallory.api_key, "task_name:Train")
         assert (status, task_ids(body)) == (200, {"mallory-task"})
 

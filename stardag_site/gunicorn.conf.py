@@ -78,7 +78,9 @@ def _listen_url(address: object) -> str | None:
     if not (isinstance(address, tuple) and len(address) >= 2):
         return None  # a unix socket: only the proxy in front knows the public URL
     host, port = str(address[0]), address[1]
-    if host in ("0.0.0.0", "::", ""):
+    # Any-address and the loopback address (the development default) are "localhost" for a
+    # client on this machine, the name the README and ALLOWED_HOSTS use.
+    if host in ("0.0.0.0", "::", "", "127.0.0.1"):
         host = "localhost"
     elif ":" in host:
         host = f"[{host}]"

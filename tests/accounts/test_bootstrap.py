@@ -129,7 +129,9 @@ def test_the_server_records_its_url_for_bootstrap(tmp_path):
 
     env = base_env(tmp_path)
     with gunicorn(env, tmp_path / "server.log") as server:
-        assert (tmp_path / "data" / "server-url").read_text().strip() == server.url
+        # The loopback address is recorded as "localhost", the name the README uses.
+        expected = server.url.replace("127.0.0.1", "localhost")
+        assert (tmp_path / "data" / "server-url").read_text().strip() == expected
     assert not (tmp_path / "data" / "server-url").exists()
 
 

@@ -16,6 +16,10 @@ os.environ.setdefault(
 if not os.environ.get("JWT_PRIVATE_KEY"):
     os.environ["JWT_PRIVATE_KEY"] = generate_rsa_private_key_pem()
 os.environ.setdefault("OIDC_ISSUER_URL", "http://idp.test/realms/stardag")
+# No statement timeout for the test process itself: creating and dropping the test databases
+# waits for a checkpoint, which on a loaded machine outlasts any request budget. The timeout is
+# tested against the server's own settings (tests/core/test_statement_timeout.py).
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
 
 from stardag_site.settings import *  # noqa: F403
 

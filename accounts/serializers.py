@@ -5,10 +5,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from stardag_site.api.fields import StrictUUIDField
-from workspaces.serializers import WorkspaceWithRoleOut
+from workspaces.serializers import WorkspaceWithRoleSerializer
 
 
-class JwkOut(serializers.Serializer):
+class JwkSerializer(serializers.Serializer):
     kty = serializers.CharField()
     use = serializers.CharField()
     alg = serializers.CharField()
@@ -17,32 +17,32 @@ class JwkOut(serializers.Serializer):
     e = serializers.CharField()
 
 
-class JwksOut(serializers.Serializer):
-    keys = JwkOut(many=True)
+class JwksSerializer(serializers.Serializer):
+    keys = JwkSerializer(many=True)
 
 
-class AuthConfigOut(serializers.Serializer):
+class AuthConfigSerializer(serializers.Serializer):
     oidc_issuer = serializers.CharField(help_text="Issuer URL as clients see it.")
     oidc_client_id = serializers.CharField(help_text="Public OIDC client id of the CLI.")
 
 
-class ExchangeIn(serializers.Serializer):
+class ExchangeSerializer(serializers.Serializer):
     workspace_id = StrictUUIDField()
 
 
-class ExchangeOut(serializers.Serializer):
+class AccessTokenSerializer(serializers.Serializer):
     access_token = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Lifetime of the token in seconds.")
 
 
-class UserOut(serializers.Serializer):
+class UserSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     external_id = serializers.CharField(allow_null=True)
     email = serializers.CharField()
     display_name = serializers.CharField(allow_null=True)
 
 
-class MeOut(serializers.Serializer):
-    user = UserOut()
-    workspaces = WorkspaceWithRoleOut(many=True)
+class MeSerializer(serializers.Serializer):
+    user = UserSerializer()
+    workspaces = WorkspaceWithRoleSerializer(many=True)

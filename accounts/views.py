@@ -13,7 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.serializers import AuthConfigOut, ExchangeIn, ExchangeOut, JwksOut, MeOut
+from accounts.serializers import (
+    AccessTokenSerializer,
+    AuthConfigSerializer,
+    ExchangeSerializer,
+    JwksSerializer,
+    MeSerializer,
+)
 from accounts.tokens import mint_access_token, public_jwks
 from stardag_site.api.authentication import OidcTokenAuthentication, UserTokenAuthentication
 from stardag_site.api.bodies import validated_body
@@ -21,7 +27,7 @@ from stardag_site.api.errors import Forbidden
 from stardag_site.api.schema import error_responses
 from workspaces.invites import invites_pending_for
 from workspaces.models import WorkspaceMember
-from workspaces.serializers import MyInviteOut
+from workspaces.serializers import MyInviteSerializer
 
 
 class PublicView(APIView):
@@ -29,7 +35,7 @@ class PublicView(APIView):
 
 
 class JwksView(PublicView):
-    @extend_schema(tags=["auth"], responses={200: JwksOut},
+    @extend_schema(tags=["auth"], responses={200: JwksSerializer},
                    summary="Public keys that verify our access tokens")
     def get(self, request: Request) -> Response:
         response = Response(public_jwks())
@@ -38,7 +44,7 @@ class JwksView(PublicView):
 
 
 class AuthConfigView(PublicView):
-    @extend_schema(tags=["auth"], responses={200: AuthConfigOut},
+    @extend_schema(tags=["auth"], responses={200: AuthConfigSerializer},
                    summary="Identity-provider settings for the CLI login")
     def get(self, request: Request) -> Response:
         issuer = settings.OIDC_EXTERNAL_ISSUER_URL or settings.OIDC_ISSUER_URL
@@ -51,12 +57,12 @@ class ExchangeView(APIView):
     authentication_classes = [OidcTokenAuthentication]
 
     @extend_schema(
-        tags=["auth"], request=ExchangeIn,
-        responses={200: ExchangeOut, **error_responses(400, 401, 403, 409, 422)},
+        tags=["auth"], request=ExchangeSerializer,
+        responses={200: AccessTokenSerializer, **error_responses(400, 401, 403, 409, 422)},
         summary="Exchange an OIDC access token for a workspace-scoped access token",
     )
     def post(self, request: Request) -> Response:
-        workspace_id = validated_body(request, ExchangeIn)["workspace_id"]
+        workspace_id = validated_body(request, ExchangeSerializer)["workspace_id"]
         if not WorkspaceMember.objects.filter(workspace_id=workspace_id,
                                               user=request.user).exists():
             raise Forbidden("Not a member of the requested workspace")
@@ -68,21 +74,21 @@ class ExchangeView(APIView):
 class MeView(APIView):
     authentication_classes = [UserTokenAuthentication]
 
-    @extend_schema(tags=["me"], responses={200: MeOut, **error_responses(400, 401, 409)},
+    @extend_schema(tags=["me"], responses={200: MeSerializer, **error_responses(400, 401, 409)},
                    summary="The caller and their workspaces")
     def get(self, request: Request) -> Response:
         memberships = WorkspaceMember.objects.of_user(request.user)
-        return Response(MeOut({"user": request.user, "workspaces": memberships}).data)
+        return Response(MeSerializer({"user": request.user, "workspaces": memberships}).data)
 
 
 class MyInvitesView(APIView):
     authentication_classes = [UserTokenAuthentication]
 
-    @extend_schema(tags=["me"], responses={200: MyInviteOut(many=True),
+    @extend_schema(tags=["me"], responses={200: MyInviteSerializer(many=True),
                                            **error_responses(400, 401, 409)},
                    summary="Pending invites addressed to the caller's e-mail")
     def get(self, request: Request) -> Response:
-        return Response(MyInviteOut(invites_pending_for(request.user), many=True).data)
+        return Response(MyInviteSerializer(invites_pending_for(request.user), many=True).data)
 
 
 @extend_schema(exclude=True)

@@ -24,16 +24,16 @@ from workspaces import services
 from workspaces.api_keys import api_key_create, api_key_revoke
 from workspaces.models import ApiKey, Environment, Role, TargetRoot
 from workspaces.serializers import (
-    ApiKeyCreatedOut,
-    ApiKeyCreateIn,
-    ApiKeyOut,
-    EnvironmentCreateIn,
-    EnvironmentOut,
-    EnvironmentUpdateIn,
-    SdkTargetRootOut,
-    TargetRootCreateIn,
-    TargetRootOut,
-    TargetRootUpdateIn,
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    EnvironmentCreateSerializer,
+    EnvironmentSerializer,
+    EnvironmentUpdateSerializer,
+    SdkTargetRootSerializer,
+    TargetRootCreateSerializer,
+    TargetRootSerializer,
+    TargetRootUpdateSerializer,
 )
 from workspaces.views import WORKSPACE_ID, WorkspaceView, path_uuid
 
@@ -46,42 +46,44 @@ ERRORS = error_responses(401, 403, 404, 422)
 
 @extend_schema(tags=["environments"], parameters=[WORKSPACE_ID])
 class EnvironmentListView(WorkspaceView):
-    @extend_schema(responses={200: EnvironmentOut(many=True), **ERRORS})
+    @extend_schema(responses={200: EnvironmentSerializer(many=True), **ERRORS})
     def get(self, request: Request, workspace_id: str) -> Response:
         membership = self.membership()
         environments = Environment.objects.filter(
             workspace_id=membership.workspace_id
         ).order_by("created_at", "id")
-        return Response(EnvironmentOut(environments, many=True).data)
+        return Response(EnvironmentSerializer(environments, many=True).data)
 
-    @extend_schema(request=EnvironmentCreateIn,
-                   responses={201: EnvironmentOut, **error_responses(401, 403, 404, 409, 422)})
+    @extend_schema(request=EnvironmentCreateSerializer,
+                   responses={201: EnvironmentSerializer,
+                              **error_responses(401, 403, 404, 409, 422)})
     def post(self, request: Request, workspace_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
-        data = validated_body(request, EnvironmentCreateIn)
+        data = validated_body(request, EnvironmentCreateSerializer)
         environment = services.environment_create(workspace=membership.workspace, **data)
-        return Response(EnvironmentOut(environment).data, status=status.HTTP_201_CREATED)
+        return Response(EnvironmentSerializer(environment).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["environments"], parameters=[WORKSPACE_ID, ENVIRONMENT_ID])
 class EnvironmentDetailView(WorkspaceView):
-    @extend_schema(responses={200: EnvironmentOut, **ERRORS})
+    @extend_schema(responses={200: EnvironmentSerializer, **ERRORS})
     def get(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         environment = self.environment_of(self.membership())
-        return Response(EnvironmentOut(environment).data)
+        return Response(EnvironmentSerializer(environment).data)
 
-    @extend_schema(request=EnvironmentUpdateIn, responses={200: EnvironmentOut, **ERRORS})
+    @extend_schema(request=EnvironmentUpdateSerializer,
+                   responses={200: EnvironmentSerializer, **ERRORS})
     def patch(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
-        data = validated_body(request, EnvironmentUpdateIn, required=False)
+        data = validated_body(request, EnvironmentUpdateSerializer, required=False)
         environment = services.environment_update(
             environment=self.environment_of(membership),
             name=data.get("name"),
             description=data.get("description"),
             max_concurrent_locks=data.get("max_concurrent_locks"),
         )
-        return Response(EnvironmentOut(environment).data)
+        return Response(EnvironmentSerializer(environment).data)
 
     @extend_schema(responses={204: None, **error_responses(400, 401, 403, 404, 422)})
     def delete(self, request: Request, workspace_id: str, environment_id: str) -> Response:
@@ -97,24 +99,25 @@ class EnvironmentDetailView(WorkspaceView):
 class ApiKeyListView(WorkspaceView):
     @extend_schema(
         parameters=[OpenApiParameter("include_revoked", OpenApiTypes.BOOL, default=False)],
-        responses={200: ApiKeyOut(many=True), **ERRORS},
+        responses={200: ApiKeySerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         environment = self.environment_of(self.membership())
         keys = ApiKey.objects.filter(environment=environment).order_by("-created_at", "-id")
         if not query_bool(request, "include_revoked", False):
             keys = keys.active()
-        return Response(ApiKeyOut(keys, many=True).data)
+        return Response(ApiKeySerializer(keys, many=True).data)
 
-    @extend_schema(request=ApiKeyCreateIn, responses={201: ApiKeyCreatedOut, **ERRORS},
+    @extend_schema(request=ApiKeyCreateSerializer,
+                   responses={201: ApiKeyCreatedSerializer, **ERRORS},
                    summary="Create an API key; the full key is only in this response")
     def post(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
-        name = validated_body(request, ApiKeyCreateIn)["name"]
+        name = validated_body(request, ApiKeyCreateSerializer)["name"]
         new_key = api_key_create(environment=self.environment_of(membership), name=name,
                                  created_by=request.user)
-        body = {**ApiKeyOut(new_key.api_key).data, "key": new_key.raw_key}
+        body = {**ApiKeySerializer(new_key.api_key).data, "key": new_key.raw_key}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -137,20 +140,21 @@ class ApiKeyDetailView(WorkspaceView):
 
 @extend_schema(tags=["target-roots"], parameters=[WORKSPACE_ID, ENVIRONMENT_ID])
 class TargetRootListView(WorkspaceView):
-    @extend_schema(responses={200: TargetRootOut(many=True), **ERRORS})
+    @extend_schema(responses={200: TargetRootSerializer(many=True), **ERRORS})
     def get(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         environment = self.environment_of(self.membership())
         roots = TargetRoot.objects.filter(environment=environment).order_by("created_at", "id")
-        return Response(TargetRootOut(roots, many=True).data)
+        return Response(TargetRootSerializer(roots, many=True).data)
 
-    @extend_schema(request=TargetRootCreateIn,
-                   responses={201: TargetRootOut, **error_responses(401, 403, 404, 409, 422)})
+    @extend_schema(request=TargetRootCreateSerializer,
+                   responses={201: TargetRootSerializer,
+                              **error_responses(401, 403, 404, 409, 422)})
     def post(self, request: Request, workspace_id: str, environment_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
-        data = validated_body(request, TargetRootCreateIn)
+        data = validated_body(request, TargetRootCreateSerializer)
         root = services.target_root_create(environment=self.environment_of(membership), **data)
-        return Response(TargetRootOut(root).data, status=status.HTTP_201_CREATED)
+        return Response(TargetRootSerializer(root).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["target-roots"],
@@ -162,25 +166,26 @@ class TargetRootDetailView(WorkspaceView):
             raise NotFound("Target root not found")
         return root
 
-    @extend_schema(responses={200: TargetRootOut, **ERRORS})
+    @extend_schema(responses={200: TargetRootSerializer, **ERRORS})
     def get(self, request: Request, workspace_id: str, environment_id: str,
             root_id: str) -> Response:
         environment = self.environment_of(self.membership())
         root = self.root(environment, parse_uuid(root_id, "root_id"))
-        return Response(TargetRootOut(root).data)
+        return Response(TargetRootSerializer(root).data)
 
-    @extend_schema(request=TargetRootUpdateIn,
-                   responses={200: TargetRootOut, **error_responses(401, 403, 404, 409, 422)})
+    @extend_schema(request=TargetRootUpdateSerializer,
+                   responses={200: TargetRootSerializer,
+                              **error_responses(401, 403, 404, 409, 422)})
     def patch(self, request: Request, workspace_id: str, environment_id: str,
               root_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         parse_uuid(environment_id, "environment_id")
         root_uuid = parse_uuid(root_id, "root_id")
-        data = validated_body(request, TargetRootUpdateIn, required=False)
+        data = validated_body(request, TargetRootUpdateSerializer, required=False)
         root = self.root(self.environment_of(membership), root_uuid)
         root = services.target_root_update(root=root, name=data.get("name"),
                                            uri_prefix=data.get("uri_prefix"))
-        return Response(TargetRootOut(root).data)
+        return Response(TargetRootSerializer(root).data)
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, workspace_id: str, environment_id: str,
@@ -194,13 +199,13 @@ class TargetRootDetailView(WorkspaceView):
 class WorkspaceTargetRootListView(WorkspaceView):
     """Legacy (§9): the roots of every environment of the workspace."""
 
-    @extend_schema(responses={200: TargetRootOut(many=True), **ERRORS})
+    @extend_schema(responses={200: TargetRootSerializer(many=True), **ERRORS})
     def get(self, request: Request, workspace_id: str) -> Response:
         membership = self.membership()
         roots = TargetRoot.objects.filter(
             environment__workspace_id=membership.workspace_id
         ).order_by("created_at", "id")
-        return Response(TargetRootOut(roots, many=True).data)
+        return Response(TargetRootSerializer(roots, many=True).data)
 
 
 @extend_schema(tags=["target-roots"])
@@ -213,7 +218,7 @@ class SdkTargetRootListView(SdkScopedMixin, APIView):
             description="Environment UUID or slug; required with a bearer token, ignored "
             "with an API key.",
         )],
-        responses={200: SdkTargetRootOut(many=True), **error_responses(400, 401, 403, 404)},
+        responses={200: SdkTargetRootSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
     def get(self, request: Request) -> Response:
         roots = self.scoped(TargetRoot.objects.all()).order_by("created_at", "id")

@@ -52,7 +52,7 @@ ROLE_CHOICES = [role.value for role in Role]
 # --- Input ------------------------------------------------------------------------------------
 
 
-class WorkspaceCreateIn(serializers.Serializer):
+class WorkspaceCreateSerializer(serializers.Serializer):
     name = name_field()
     slug = slug_field()
     description = StrictCharField(required=False, allow_null=True, allow_blank=True)
@@ -63,12 +63,12 @@ class WorkspaceCreateIn(serializers.Serializer):
                                               max_length=512)
 
 
-class WorkspaceUpdateIn(serializers.Serializer):
+class WorkspaceUpdateSerializer(serializers.Serializer):
     name = name_field(required=False, allow_null=True)
     description = StrictCharField(required=False, allow_null=True, allow_blank=True)
 
 
-class MemberUpdateIn(serializers.Serializer):
+class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
 
 
@@ -83,7 +83,7 @@ def _validate_email(value: str) -> str:
     return value.lower()
 
 
-class InviteCreateIn(serializers.Serializer):
+class InviteCreateSerializer(serializers.Serializer):
     email = StrictCharField(max_length=255, validators=[_validate_email])
     role = serializers.ChoiceField(choices=ROLE_CHOICES, default=Role.MEMBER)
 
@@ -91,13 +91,13 @@ class InviteCreateIn(serializers.Serializer):
         return value.strip().lower()
 
 
-class EnvironmentCreateIn(serializers.Serializer):
+class EnvironmentCreateSerializer(serializers.Serializer):
     name = name_field()
     slug = slug_field()
     description = StrictCharField(required=False, allow_null=True, allow_blank=True)
 
 
-class EnvironmentUpdateIn(serializers.Serializer):
+class EnvironmentUpdateSerializer(serializers.Serializer):
     name = name_field(required=False, allow_null=True)
     description = StrictCharField(required=False, allow_null=True, allow_blank=True)
     max_concurrent_locks = StrictIntegerField(
@@ -106,16 +106,16 @@ class EnvironmentUpdateIn(serializers.Serializer):
     )
 
 
-class ApiKeyCreateIn(serializers.Serializer):
+class ApiKeyCreateSerializer(serializers.Serializer):
     name = name_field()
 
 
-class TargetRootCreateIn(serializers.Serializer):
+class TargetRootCreateSerializer(serializers.Serializer):
     name = name_field()
     uri_prefix = StrictCharField(min_length=1, max_length=512)
 
 
-class TargetRootUpdateIn(serializers.Serializer):
+class TargetRootUpdateSerializer(serializers.Serializer):
     name = name_field(required=False, allow_null=True)
     uri_prefix = StrictCharField(required=False, allow_null=True, min_length=1, max_length=512)
 
@@ -123,7 +123,7 @@ class TargetRootUpdateIn(serializers.Serializer):
 # --- Output -----------------------------------------------------------------------------------
 
 
-class WorkspaceOut(serializers.Serializer):
+class WorkspaceSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     slug = serializers.CharField()
@@ -131,12 +131,12 @@ class WorkspaceOut(serializers.Serializer):
     is_personal = serializers.BooleanField()
 
 
-class WorkspaceDetailOut(WorkspaceOut):
+class WorkspaceDetailSerializer(WorkspaceSerializer):
     member_count = serializers.IntegerField()
     environment_count = serializers.IntegerField()
 
 
-class WorkspaceWithRoleOut(serializers.Serializer):
+class WorkspaceWithRoleSerializer(serializers.Serializer):
     """A workspace as listed for the caller (``/me``, ``GET /workspaces``); from a membership."""
 
     id = serializers.UUIDField(source="workspace.id")
@@ -146,7 +146,7 @@ class WorkspaceWithRoleOut(serializers.Serializer):
     is_personal = serializers.BooleanField(source="workspace.is_personal")
 
 
-class MemberOut(serializers.Serializer):
+class MemberSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     user_id = serializers.UUIDField()
     email = serializers.CharField(source="user.email")
@@ -158,7 +158,7 @@ def _inviter_email(invite: Any) -> str | None:
     return invite.invited_by.email if invite.invited_by_id else None
 
 
-class InviteOut(serializers.Serializer):
+class InviteSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.CharField()
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
@@ -169,7 +169,7 @@ class InviteOut(serializers.Serializer):
         return _inviter_email(invite)
 
 
-class MyInviteOut(serializers.Serializer):
+class MyInviteSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     workspace_id = serializers.UUIDField()
     workspace_name = serializers.CharField(source="workspace.name")
@@ -180,7 +180,7 @@ class MyInviteOut(serializers.Serializer):
         return _inviter_email(invite)
 
 
-class EnvironmentOut(serializers.Serializer):
+class EnvironmentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     workspace_id = serializers.UUIDField()
     name = serializers.CharField()
@@ -189,7 +189,7 @@ class EnvironmentOut(serializers.Serializer):
     owner_id = serializers.UUIDField(allow_null=True)
 
 
-class ApiKeyOut(serializers.Serializer):
+class ApiKeySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     environment_id = serializers.UUIDField()
     name = serializers.CharField()
@@ -200,11 +200,11 @@ class ApiKeyOut(serializers.Serializer):
     revoked_at = UtcTimestampField(allow_null=True)
 
 
-class ApiKeyCreatedOut(ApiKeyOut):
+class ApiKeyCreatedSerializer(ApiKeySerializer):
     key = serializers.CharField(help_text="The full key. Shown only in this response.")
 
 
-class TargetRootOut(serializers.Serializer):
+class TargetRootSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     environment_id = serializers.UUIDField()
     name = serializers.CharField()
@@ -212,6 +212,6 @@ class TargetRootOut(serializers.Serializer):
     created_at = UtcTimestampField()
 
 
-class SdkTargetRootOut(serializers.Serializer):
+class SdkTargetRootSerializer(serializers.Serializer):
     name = serializers.CharField()
     uri_prefix = serializers.CharField()

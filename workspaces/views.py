@@ -25,15 +25,15 @@ from stardag_site.api.schema import error_responses
 from workspaces import invites, services
 from workspaces.models import Invite, InviteStatus, Role, Workspace, WorkspaceMember
 from workspaces.serializers import (
-    InviteCreateIn,
-    InviteOut,
-    MemberOut,
-    MemberUpdateIn,
-    WorkspaceCreateIn,
-    WorkspaceDetailOut,
-    WorkspaceOut,
-    WorkspaceUpdateIn,
-    WorkspaceWithRoleOut,
+    InviteCreateSerializer,
+    InviteSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    WorkspaceCreateSerializer,
+    WorkspaceDetailSerializer,
+    WorkspaceSerializer,
+    WorkspaceUpdateSerializer,
+    WorkspaceWithRoleSerializer,
 )
 
 
@@ -58,24 +58,24 @@ class WorkspaceListView(APIView):
 
     authentication_classes = [UserTokenAuthentication]
 
-    @extend_schema(responses={200: WorkspaceWithRoleOut(many=True), **error_responses(401)},
+    @extend_schema(responses={200: WorkspaceWithRoleSerializer(many=True), **error_responses(401)},
                    summary="Workspaces the caller is a member of")
     def get(self, request: Request) -> Response:
         memberships = WorkspaceMember.objects.of_user(request.user)
-        return Response(WorkspaceWithRoleOut(memberships, many=True).data)
+        return Response(WorkspaceWithRoleSerializer(memberships, many=True).data)
 
-    @extend_schema(request=WorkspaceCreateIn,
-                   responses={201: WorkspaceOut, **error_responses(401, 403, 409, 422)},
+    @extend_schema(request=WorkspaceCreateSerializer,
+                   responses={201: WorkspaceSerializer, **error_responses(401, 403, 409, 422)},
                    summary="Create a shared workspace with its first environment")
     def post(self, request: Request) -> Response:
-        data = validated_body(request, WorkspaceCreateIn)
+        data = validated_body(request, WorkspaceCreateSerializer)
         workspace = services.workspace_create(user=request.user, **data)
-        return Response(WorkspaceOut(workspace).data, status=status.HTTP_201_CREATED)
+        return Response(WorkspaceSerializer(workspace).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["workspaces"], parameters=[WORKSPACE_ID])
 class WorkspaceDetailView(WorkspaceView):
-    @extend_schema(responses={200: WorkspaceDetailOut, **MEMBER_ERRORS})
+    @extend_schema(responses={200: WorkspaceDetailSerializer, **MEMBER_ERRORS})
     def get(self, request: Request, workspace_id: str) -> Response:
         workspace = self.membership().workspace
         counts = Workspace.objects.filter(pk=workspace.pk).aggregate(
@@ -84,15 +84,16 @@ class WorkspaceDetailView(WorkspaceView):
         )
         workspace.member_count = counts["member_count"]
         workspace.environment_count = counts["environment_count"]
-        return Response(WorkspaceDetailOut(workspace).data)
+        return Response(WorkspaceDetailSerializer(workspace).data)
 
-    @extend_schema(request=WorkspaceUpdateIn, responses={200: WorkspaceOut, **MEMBER_ERRORS})
+    @extend_schema(request=WorkspaceUpdateSerializer,
+                   responses={200: WorkspaceSerializer, **MEMBER_ERRORS})
     def patch(self, request: Request, workspace_id: str) -> Response:
         workspace = self.membership(Role.ADMIN).workspace
-        data = validated_body(request, WorkspaceUpdateIn, required=False)
+        data = validated_body(request, WorkspaceUpdateSerializer, required=False)
         workspace = services.workspace_update(workspace=workspace, name=data.get("name"),
                                               description=data.get("description"))
-        return Response(WorkspaceOut(workspace).data)
+        return Response(WorkspaceSerializer(workspace).data)
 
     @extend_schema(responses={204: None, **MEMBER_ERRORS})
     def delete(self, request: Request, workspace_id: str) -> Response:
@@ -105,7 +106,7 @@ class WorkspaceDetailView(WorkspaceView):
 
 @extend_schema(tags=["members"], parameters=[WORKSPACE_ID])
 class MemberListView(WorkspaceView):
-    @extend_schema(responses={200: MemberOut(many=True), **MEMBER_ERRORS})
+    @extend_schema(responses={200: MemberSerializer(many=True), **MEMBER_ERRORS})
     def get(self, request: Request, workspace_id: str) -> Response:
         membership = self.membership()
         members = (
@@ -113,7 +114,7 @@ class MemberListView(WorkspaceView):
             .select_related("user")
             .order_by("created_at", "id")
         )
-        return Response(MemberOut(members, many=True).data)
+        return Response(MemberSerializer(members, many=True).data)
 
 
 @extend_schema(tags=["members"], parameters=[WORKSPACE_ID, path_uuid("member_id")])
@@ -128,15 +129,15 @@ class MemberDetailView(WorkspaceView):
             raise NotFound("Member not found")
         return member
 
-    @extend_schema(request=MemberUpdateIn,
-                   responses={200: MemberOut, **error_responses(400, 401, 403, 404, 422)})
+    @extend_schema(request=MemberUpdateSerializer,
+                   responses={200: MemberSerializer, **error_responses(400, 401, 403, 404, 422)})
     def patch(self, request: Request, workspace_id: str, member_id: str) -> Response:
         actor = self.membership(Role.ADMIN)
         target_id = parse_uuid(member_id, "member_id")
-        role = validated_body(request, MemberUpdateIn)["role"]
+        role = validated_body(request, MemberUpdateSerializer)["role"]
         member = services.member_update(actor=actor, member=self.member(actor, target_id),
                                         role=role)
-        return Response(MemberOut(member).data)
+        return Response(MemberSerializer(member).data)
 
     @extend_schema(responses={204: None, **error_responses(400, 401, 403, 404, 422)})
     def delete(self, request: Request, workspace_id: str, member_id: str) -> Response:
@@ -151,7 +152,7 @@ class MemberDetailView(WorkspaceView):
 
 @extend_schema(tags=["invites"], parameters=[WORKSPACE_ID])
 class InviteListView(WorkspaceView):
-    @extend_schema(responses={200: InviteOut(many=True), **MEMBER_ERRORS})
+    @extend_schema(responses={200: InviteSerializer(many=True), **MEMBER_ERRORS})
     def get(self, request: Request, workspace_id: str) -> Response:
         membership = self.membership(Role.ADMIN)
         pending = (
@@ -160,15 +161,16 @@ class InviteListView(WorkspaceView):
             .select_related("invited_by")
             .order_by("created_at", "id")
         )
-        return Response(InviteOut(pending, many=True).data)
+        return Response(InviteSerializer(pending, many=True).data)
 
-    @extend_schema(request=InviteCreateIn,
-                   responses={201: InviteOut, **error_responses(401, 403, 404, 409, 422, 429)})
+    @extend_schema(request=InviteCreateSerializer,
+                   responses={201: InviteSerializer,
+                              **error_responses(401, 403, 404, 409, 422, 429)})
     def post(self, request: Request, workspace_id: str) -> Response:
         actor = self.membership(Role.ADMIN)
-        data = validated_body(request, InviteCreateIn)
+        data = validated_body(request, InviteCreateSerializer)
         invite = invites.invite_create(actor=actor, email=data["email"], role=data["role"])
-        return Response(InviteOut(invite).data, status=status.HTTP_201_CREATED)
+        return Response(InviteSerializer(invite).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["invites"], parameters=[WORKSPACE_ID, path_uuid("invite_id")])
@@ -187,11 +189,11 @@ class InviteAcceptView(APIView):
 
     authentication_classes = [UserTokenAuthentication]
 
-    @extend_schema(responses={200: WorkspaceOut, **error_responses(401, 404, 422)})
+    @extend_schema(responses={200: WorkspaceSerializer, **error_responses(401, 404, 422)})
     def post(self, request: Request, invite_id: str) -> Response:
         workspace = invites.invite_accept(invite_id=parse_uuid(invite_id, "invite_id"),
                                            user=request.user)
-        return Response(WorkspaceOut(workspace).data)
+        return Response(WorkspaceSerializer(workspace).data)
 
 
 @extend_schema(tags=["invites"], parameters=[path_uuid("invite_id")], request=None)

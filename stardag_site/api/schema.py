@@ -144,7 +144,7 @@ def strip_optional_trailing_slash(endpoints: list[tuple[Any, ...]]) -> list[tupl
     ]
 
 
-class ErrorOut(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer):
     """Every error body (§1.4): a sentence, an object (locks) or a list of 422 items."""
 
     detail = serializers.JSONField()
@@ -152,4 +152,4 @@ class ErrorOut(serializers.Serializer):
 
 def error_responses(*codes: int) -> dict[int, type[serializers.Serializer]]:
     """``responses`` entries for the given error status codes."""
-    return dict.fromkeys(codes, ErrorOut)
+    return dict.fromkeys(codes, ErrorBodySerializer)

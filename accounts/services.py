@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from stardag_site.api.errors import BadRequest, Conflict
+from stardag_site.domain_errors import ConflictError, RuleViolationError
 from workspaces.services import workspace_create_personal
 
 # A concurrent first contact makes our INSERT fail; we then re-read the winner's row. More
@@ -154,7 +154,7 @@ def user_from_oidc_claims(claims: dict[str, Any]) -> User:
             existing = User.objects.filter(email__iexact=email).first()
             if existing is not None:
                 if not email_verified(claims):
-                    raise Conflict("Email already registered to another identity")
+                    raise ConflictError("Email already registered to another identity")
                 if not _holds_address_by_right(existing):
                     # Another identity only named this address, unverified: it loses it.
                     _free_address_for(email=email, user_pk=None)
@@ -167,7 +167,7 @@ def user_from_oidc_claims(claims: dict[str, Any]) -> User:
                     return _refresh_profile(existing, claims)
                 continue  # deleted concurrently: look again
         if not email:
-            raise BadRequest("Token must contain email claim for user creation")
+            raise RuleViolationError("Token must contain email claim for user creation")
         try:
             return _create_user_with_workspace(sub=sub, email=email, claims=claims)
         except IntegrityError:

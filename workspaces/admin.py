@@ -29,7 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 
-from stardag_site.api.errors import NotFound
+from stardag_site.domain_errors import NotFoundError
 from workspaces.api_keys import api_key_create, api_key_revoke
 from workspaces.invites import invite_cancel
 from workspaces.models import (
@@ -288,7 +288,7 @@ class InviteAdmin(admin.ModelAdmin):
         for invite in queryset.filter(status=InviteStatus.PENDING).select_related("workspace"):
             try:
                 invite_cancel(workspace=invite.workspace, invite_id=invite.pk)
-            except NotFound:
+            except NotFoundError:
                 continue  # answered or cancelled meanwhile
             count += 1
         self.message_user(request, f"Cancelled {count} invite(s).", messages.SUCCESS)

@@ -28,7 +28,12 @@ from django.utils.html import escape
 
 from accounts.models import User
 from audit.services import audit_record
-from stardag_site.api.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from stardag_site.domain_errors import (
+    ConflictError,
+    LimitReachedError,
+    NotFoundError,
+    NotPermittedError,
+)
 from workspaces.models import Invite, InviteStatus, Role, Workspace, WorkspaceMember
 
 logger = logging.getLogger(__name__)
@@ -43,10 +48,9 @@ def _check_invite_limits(*, workspace: Workspace, user: User) -> None:
     cap = settings.INVITES_MAX_PENDING_PER_WORKSPACE
     if cap > 0 and Invite.objects.filter(workspace=workspace,
                                          status=InviteStatus.PENDING).count() >= cap:
-        raise TooManyRequests(
+        raise LimitReachedError(
             f"Workspace has reached the limit of {cap} pending invites; cancel some or wait "
             "until they are answered",
-            error_code="QUOTA_EXCEEDED",
         )
     rate = settings.INVITES_PER_USER_PER_HOUR
     if rate <= 0:
@@ -60,8 +64,8 @@ def _check_invite_limits(*, workspace: Workspace, user: User) -> None:
     if len(recent) >= rate:
         # The oldest of the last ``rate`` invites leaving the window frees the next slot.
         wait = (recent[-1] + INVITE_RATE_WINDOW - timezone.now()).total_seconds()
-        raise TooManyRequests(
-            f"Invite rate limit reached: at most {rate} invites per hour", error_code="RATE_LIMIT",
+        raise LimitReachedError(
+            f"Invite rate limit reached: at most {rate} invites per hour",
             retry_after=max(1, math.ceil(wait)),
         )
 
@@ -73,25 +77,25 @@ def invite_create(*, actor: WorkspaceMember, email: str, role: str = Role.MEMBER
     workspace = actor.workspace
     email = email.strip().lower()
     if role == Role.OWNER and actor.role != Role.OWNER:
-        raise Forbidden("Requires owner role or higher")
+        raise NotPermittedError("Requires owner role or higher")
     if workspace.is_personal:
-        raise Forbidden("Cannot invite members to a personal workspace")
+        raise NotPermittedError("Cannot invite members to a personal workspace")
     with transaction.atomic():
         # Lock order user, then workspace (as ``workspace_create``): the limits hold under races.
         User.objects.select_for_update().filter(pk=actor.user_id).first()
         Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
         if WorkspaceMember.objects.filter(workspace=workspace, user__email__iexact=email).exists():
-            raise Conflict("User is already a member")
+            raise ConflictError("User is already a member")
         if Invite.objects.filter(workspace=workspace, email=email,
                                  status=InviteStatus.PENDING).exists():
-            raise Conflict("Invite already pending for this email")
+            raise ConflictError("Invite already pending for this email")
         _check_invite_limits(workspace=workspace, user=actor.user)
         try:
             with transaction.atomic():
                 invite = Invite.objects.create(workspace=workspace, email=email, role=role,
                                                invited_by=actor.user)
         except IntegrityError:
-            raise Conflict("Invite already pending for this email") from None
+            raise ConflictError("Invite already pending for this email") from None
         audit_record(action="invite.created", target=invite, details={"role": role})
         transaction.on_commit(lambda: _send_in_background(invite))
     return invite
@@ -134,21 +138,21 @@ def invite_cancel(*, workspace: Workspace, invite_id: Any) -> None:
         if updated:
             audit_record(action="invite.cancelled", target=Invite.objects.get(pk=invite_id))
     if not updated:
-        raise NotFound("Invite not found")
+        raise NotFoundError("Invite not found")
 
 
 def _pending_invite_for(*, invite_id: Any, user: User) -> Invite:
     """The pending invite, locked, if it is addressed to the user's *verified* address (see
     ``invites_pending_for``); anything else is 404."""
     if not user.email_verified:
-        raise NotFound("Invite not found")
+        raise NotFoundError("Invite not found")
     invite = (
         Invite.objects.select_for_update()
         .filter(pk=invite_id, status=InviteStatus.PENDING, email__iexact=user.email)
         .first()
     )
     if invite is None:
-        raise NotFound("Invite not found")
+        raise NotFoundError("Invite not found")
     return invite
 
 

@@ -19,7 +19,12 @@ from django.db.models import Model, Q
 
 from accounts.models import User
 from audit.services import audit_record
-from stardag_site.api.errors import BadRequest, Conflict, Forbidden, NotFound
+from stardag_site.domain_errors import (
+    ConflictError,
+    NotFoundError,
+    NotPermittedError,
+    RuleViolationError,
+)
 from workspaces.models import (
     MAX_ENVIRONMENTS_PER_WORKSPACE,
     MAX_WORKSPACES_CREATED_PER_USER,
@@ -62,7 +67,7 @@ def _lock_user(user: User) -> None:
 def _lock_workspace(workspace_id: Any) -> Workspace:
     locked = Workspace.objects.select_for_update().filter(pk=workspace_id).first()
     if locked is None:
-        raise NotFound("Workspace not found")
+        raise NotFoundError("Workspace not found")
     return locked
 
 
@@ -73,7 +78,7 @@ def _create_environment_row(*, workspace: Workspace, name: str, slug: str,
             return Environment.objects.create(workspace=workspace, name=name, slug=slug,
                                               description=description)
     except IntegrityError:
-        raise Conflict("Environment slug already exists in this workspace") from None
+        raise ConflictError("Environment slug already exists in this workspace") from None
 
 
 def workspace_create(
@@ -102,11 +107,11 @@ def workspace_create(
             if Workspace.objects.filter(created_by=user).count() >= (
                 MAX_WORKSPACES_CREATED_PER_USER
             ):
-                raise Forbidden(
+                raise NotPermittedError(
                     f"You can create at most {MAX_WORKSPACES_CREATED_PER_USER} workspaces"
                 )
         if Workspace.objects.filter(slug=slug).exists():
-            raise Conflict("Workspace slug already exists")
+            raise ConflictError("Workspace slug already exists")
         try:
             with transaction.atomic():
                 workspace = Workspace.objects.create(
@@ -114,7 +119,7 @@ def workspace_create(
                     created_by=user,
                 )
         except IntegrityError:
-            raise Conflict("Workspace slug already exists") from None
+            raise ConflictError("Workspace slug already exists") from None
         WorkspaceMember.objects.create(workspace=workspace, user=user, role=Role.OWNER)
         environment = Environment.objects.create(
             workspace=workspace, name=env_name, slug=env_slug,
@@ -153,7 +158,7 @@ def workspace_create_personal(*, user: User) -> Workspace:
             except IntegrityError:
                 continue
         if workspace is None:
-            raise Conflict("Could not allocate a personal workspace slug")
+            raise ConflictError("Could not allocate a personal workspace slug")
         WorkspaceMember.objects.create(workspace=workspace, user=user, role=Role.OWNER)
         environment = Environment.objects.create(workspace=workspace, **PERSONAL_ENVIRONMENT)
         TargetRoot.objects.create(environment=environment, **PERSONAL_TARGET_ROOT)
@@ -184,7 +189,7 @@ def workspace_update(*, workspace: Workspace, name: str | None = None,
 def workspace_delete(*, workspace: Workspace) -> None:
     """Delete a shared workspace and everything in it (environments cascade to their data)."""
     if workspace.is_personal:
-        raise Forbidden("Cannot delete a personal workspace")
+        raise NotPermittedError("Cannot delete a personal workspace")
     with transaction.atomic():
         workspace.delete()
 
@@ -201,7 +206,7 @@ def _refresh_member(member: WorkspaceMember) -> None:
     try:
         member.refresh_from_db(fields=["role"])
     except WorkspaceMember.DoesNotExist:
-        raise NotFound("Member not found") from None
+        raise NotFoundError("Member not found") from None
 
 
 def _current_actor(actor: WorkspaceMember) -> WorkspaceMember:
@@ -218,7 +223,7 @@ def _current_actor(actor: WorkspaceMember) -> WorkspaceMember:
         .first()
     )
     if role is None:
-        raise NotFound("Workspace not found")  # no longer a member: same answer as the views
+        raise NotFoundError("Workspace not found")  # no longer a member: same answer as the views
     actor.role = role
     return actor
 
@@ -239,13 +244,13 @@ def member_update(*, actor: WorkspaceMember | None, member: WorkspaceMember,
         if actor is not None:
             _current_actor(actor)
             if not role_at_least(actor.role, Role.ADMIN):
-                raise Forbidden("Requires admin role or higher")
+                raise NotPermittedError("Requires admin role or higher")
             if (role == Role.OWNER or member.role == Role.OWNER) and actor.role != Role.OWNER:
-                raise Forbidden("Only owners can modify owner roles")
+                raise NotPermittedError("Only owners can modify owner roles")
         if member.role == Role.OWNER and role != Role.OWNER and (
             _owner_count(member.workspace) <= 1
         ):
-            raise BadRequest("Cannot remove the last owner")
+            raise RuleViolationError("Cannot remove the last owner")
         if member.role != role:
             audit_record(action="member.role_changed", target=member,
                          details={"from": member.role, "to": role})
@@ -264,11 +269,11 @@ def member_remove(*, actor: WorkspaceMember | None, member: WorkspaceMember) -> 
         if actor is not None and member.pk != actor.pk:
             _current_actor(actor)
             if not role_at_least(actor.role, Role.ADMIN):
-                raise Forbidden("Requires admin role or higher")
+                raise NotPermittedError("Requires admin role or higher")
             if member.role == Role.OWNER and actor.role != Role.OWNER:
-                raise Forbidden("Only owners can remove owners")
+                raise NotPermittedError("Only owners can remove owners")
         if member.role == Role.OWNER and _owner_count(member.workspace) <= 1:
-            raise BadRequest("Cannot remove the last owner")
+            raise RuleViolationError("Cannot remove the last owner")
         audit_record(action="member.removed", target=member, details={"role": member.role})
         member.delete()
 
@@ -284,11 +289,11 @@ def environment_create(*, workspace: Workspace, name: str, slug: str,
         if Environment.objects.filter(workspace=workspace).count() >= (
             MAX_ENVIRONMENTS_PER_WORKSPACE
         ):
-            raise Forbidden(
+            raise NotPermittedError(
                 f"Workspace can have at most {MAX_ENVIRONMENTS_PER_WORKSPACE} environments"
             )
         if Environment.objects.filter(workspace=workspace, slug=slug).exists():
-            raise Conflict("Environment slug already exists in this workspace")
+            raise ConflictError("Environment slug already exists in this workspace")
         return _create_environment_row(workspace=workspace, name=name, slug=slug,
                                        description=description)
 
@@ -309,15 +314,15 @@ def environment_delete(*, environment: Environment) -> None:
     with transaction.atomic():
         _lock_workspace(environment.workspace_id)
         if Environment.objects.filter(workspace_id=environment.workspace_id).count() <= 1:
-            raise BadRequest("Cannot delete the last environment")
+            raise RuleViolationError("Cannot delete the last environment")
         environment.delete()
 
 
 # --- Target roots -----------------------------------------------------------------------------
 
 
-def _root_conflict(name: str) -> Conflict:
-    return Conflict(f"Target root with name '{name}' already exists")
+def _root_conflict(name: str) -> ConflictError:
+    return ConflictError(f"Target root with name '{name}' already exists")
 
 
 def target_root_create(*, environment: Environment, name: str, uri_prefix: str) -> TargetRoot:

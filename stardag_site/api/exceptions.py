@@ -1,6 +1,8 @@
 """The one place that turns exceptions into the contract's error bodies (§1.4-1.5).
 
 * ``ContractError`` subclasses: ``detail`` rendered verbatim (string, object or list).
+* Domain errors raised by services (``stardag_site.domain_errors``): their message, with the
+  status of their kind (``DOMAIN_ERROR_STATUS``); a ``LimitReachedError`` is the §8.6 429.
 * DRF ``ValidationError`` (serializer field maps): converted to a 422 list of
   ``{type, loc, msg, input}`` items with ``loc`` starting at ``"body"``.
 * Other DRF errors: their status with ``{"detail": "<sentence>"}``; 401s keep the
@@ -22,7 +24,15 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from stardag_site.api.errors import ContractError, ValidationItem
+from stardag_site.api.errors import ContractError, TooManyRequests, ValidationItem
+from stardag_site.domain_errors import (
+    ConflictError,
+    DomainError,
+    LimitReachedError,
+    NotFoundError,
+    NotPermittedError,
+    RuleViolationError,
+)
 
 logger = logging.getLogger("stardag_site.api")
 
@@ -47,6 +57,13 @@ _TYPE_BY_CODE = {
     "make_aware": "datetime_parsing",
 }
 _MSG_BY_CODE = {"required": "Field required", "null": "Field required"}
+# The one mapping of domain errors to HTTP.
+DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {
+    NotFoundError: status.HTTP_404_NOT_FOUND,
+    NotPermittedError: status.HTTP_403_FORBIDDEN,
+    ConflictError: status.HTTP_409_CONFLICT,
+    RuleViolationError: status.HTTP_400_BAD_REQUEST,
+}
 
 
 def _type_for(code: str | None, field_msg: str) -> str:
@@ -137,6 +154,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
     if isinstance(exc, ContractError):
         return _response(exc.raw_detail, exc.status_code, exc.extra_headers)
+    if isinstance(exc, LimitReachedError):
+        quota = exc.retry_after is None
+        exc = TooManyRequests(exc.message, error_code="QUOTA_EXCEEDED" if quota else "RATE_LIMIT",
+                              retry_after=exc.retry_after)
+        return _response(exc.raw_detail, exc.status_code, exc.extra_headers)
+    if isinstance(exc, DomainError):
+        kind = next(k for k in type(exc).__mro__ if k in DOMAIN_ERROR_STATUS)
+        return _response(exc.message, DOMAIN_ERROR_STATUS[kind])
     if isinstance(exc, exceptions.ValidationError):
         request = context.get("request")
         data = getattr(request, "data", None) if request is not None else None

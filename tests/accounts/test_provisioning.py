@@ -9,7 +9,8 @@ import pytest
 
 from accounts.models import User
 from accounts.services import display_name_from_claims, user_from_oidc_claims
-from stardag_site.api.errors import BadRequest, Conflict
+from stardag_site.api.exceptions import DOMAIN_ERROR_STATUS
+from stardag_site.domain_errors import ConflictError, RuleViolationError
 from tests import factories
 from tests.concurrency import run_threads
 from workspaces.models import Environment, Role, TargetRoot, Workspace, WorkspaceMember
@@ -76,10 +77,10 @@ def test_verified_email_relinks_an_existing_user(tenant_a):
 
 @pytest.mark.parametrize("verified", [False, None, "false"])
 def test_unverified_email_collision_is_409(tenant_a, verified):
-    with pytest.raises(Conflict) as excinfo:
+    with pytest.raises(ConflictError) as excinfo:
         user_from_oidc_claims(claims("fresh-idp-sub", "alice@example.com", verified=verified))
-    assert excinfo.value.raw_detail == "Email already registered to another identity"
-    assert excinfo.value.status_code == 409
+    assert excinfo.value.message == "Email already registered to another identity"
+    assert DOMAIN_ERROR_STATUS[ConflictError] == 409
     tenant_a.user.refresh_from_db()
     assert tenant_a.user.external_id == "alice-sub"
 
@@ -90,9 +91,10 @@ def test_string_true_counts_as_verified(tenant_a):
 
 
 def test_no_email_on_first_contact_is_400():
-    with pytest.raises(BadRequest) as excinfo:
+    with pytest.raises(RuleViolationError) as excinfo:
         user_from_oidc_claims(claims(email=None))
-    assert excinfo.value.raw_detail == "Token must contain email claim for user creation"
+    assert excinfo.value.message == "Token must contain email claim for user creation"
+    assert DOMAIN_ERROR_STATUS[RuleViolationError] == 400
     assert not User.objects.exists()
 
 

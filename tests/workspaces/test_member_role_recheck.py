@@ -14,7 +14,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from stardag_site.api.errors import Forbidden, NotFound
+from stardag_site.domain_errors import NotFoundError, NotPermittedError
 from tests import factories
 from tests.workspaces.conftest import jwt_client
 from workspaces.models import Role, Workspace, WorkspaceMember
@@ -48,7 +48,7 @@ def test_demoted_owner_cannot_demote_an_owner_with_its_stale_role(owners):
     _, owner2, owner3, _ = owners
     actor = stale(owner2)  # owner2's request resolved its membership as owner ...
     WorkspaceMember.objects.filter(pk=owner2.pk).update(role=Role.MEMBER)  # ... then Alice won
-    with pytest.raises(Forbidden, match="Requires admin role or higher"):
+    with pytest.raises(NotPermittedError, match="Requires admin role or higher"):
         member_update(actor=actor, member=stale(owner3), role=Role.MEMBER)
     assert role_of(owner3) == Role.OWNER
 
@@ -58,9 +58,9 @@ def test_owner_demoted_to_admin_cannot_touch_owner_roles(owners):
     _, owner2, owner3, member = owners
     actor = stale(owner2)
     WorkspaceMember.objects.filter(pk=owner2.pk).update(role=Role.ADMIN)
-    with pytest.raises(Forbidden, match="Only owners can modify owner roles"):
+    with pytest.raises(NotPermittedError, match="Only owners can modify owner roles"):
         member_update(actor=actor, member=stale(member), role=Role.OWNER)
-    with pytest.raises(Forbidden, match="Only owners can remove owners"):
+    with pytest.raises(NotPermittedError, match="Only owners can remove owners"):
         member_remove(actor=actor, member=stale(owner3))
     assert role_of(member) == Role.MEMBER
     assert role_of(owner3) == Role.OWNER
@@ -74,9 +74,9 @@ def test_removed_actor_gets_not_found_and_changes_nothing(owners):
     _, owner2, owner3, member = owners
     actor = stale(owner2)
     WorkspaceMember.objects.filter(pk=owner2.pk).delete()
-    with pytest.raises(NotFound, match="Workspace not found"):
+    with pytest.raises(NotFoundError, match="Workspace not found"):
         member_update(actor=actor, member=stale(member), role=Role.ADMIN)
-    with pytest.raises(NotFound, match="Workspace not found"):
+    with pytest.raises(NotFoundError, match="Workspace not found"):
         member_remove(actor=actor, member=stale(owner3))
     assert role_of(member) == Role.MEMBER
     assert WorkspaceMember.objects.filter(pk=owner3.pk).exists()
@@ -87,7 +87,7 @@ def test_target_removed_meanwhile_is_not_found(owners):
     alice, _, _, member = owners
     target = stale(member)
     WorkspaceMember.objects.filter(pk=member.pk).delete()
-    with pytest.raises(NotFound, match="Member not found"):
+    with pytest.raises(NotFoundError, match="Member not found"):
         member_update(actor=stale(alice), member=target, role=Role.ADMIN)
 
 

@@ -23,7 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transacti
 from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import User
-from stardag_site.api.errors import ContractError
+from stardag_site.domain_errors import DomainError
 from workspaces import services
 from workspaces.api_keys import api_key_create
 from workspaces.models import SLUG_PATTERN, Environment, Workspace, WorkspaceMember
@@ -69,8 +69,8 @@ class Command(BaseCommand):
                 environment = self._environment(workspace, environment_slug)
                 new_key = api_key_create(environment=environment, name=options["key_name"],
                                          created_by=user)
-        except ContractError as exc:
-            raise CommandError(str(exc.raw_detail)) from exc
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
 
         url = (options["url"] or server_url()).rstrip("/")
         key = new_key.raw_key

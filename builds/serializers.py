@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
 from builds.models import Build, Event
-from stardag_site.api.fields import UtcTimestampField
+from stardag_site.api.fields import StrictCharField, UtcTimestampField
 
 BUILD_NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -113,14 +114,14 @@ class BuildListSerializer(serializers.Serializer):
 class BuildCreateSerializer(serializers.Serializer):
     """``POST /builds``. ``environment_id``/``user_id`` in the body are ignored by design."""
 
-    commit_hash = serializers.CharField(max_length=255, allow_null=True, allow_blank=True,
-                                        required=False, default=None, trim_whitespace=False)
+    commit_hash = StrictCharField(max_length=255, allow_null=True, allow_blank=True,
+                                  required=False, default=None, trim_whitespace=False)
     root_task_ids = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False,
+        child=StrictCharField(allow_blank=True, trim_whitespace=False), required=False,
         default=list,
     )
-    description = serializers.CharField(allow_null=True, allow_blank=True, required=False,
-                                        default=None, trim_whitespace=False)
+    description = StrictCharField(allow_null=True, allow_blank=True, required=False,
+                                  default=None, trim_whitespace=False)
     scope_key = serializers.CharField(max_length=255, allow_null=True, required=False,
                                       default=None, trim_whitespace=False)
     build_config = serializers.DictField(allow_null=True, required=False, default=None)
@@ -195,13 +196,15 @@ class BulkCancelResultSerializer(serializers.Serializer):
 class BuildUpdateSerializer(serializers.Serializer):
     """Legacy ``PATCH /builds/{id}`` (§9): absent keys are left unchanged."""
 
-    name = serializers.RegexField(BUILD_NAME_PATTERN, max_length=64, required=False,
-                                  error_messages={"invalid": "Name must be lower-case words of "
-                                                  "letters and digits joined by '-'."})
-    description = serializers.CharField(allow_null=True, allow_blank=True, required=False,
-                                        trim_whitespace=False)
-    commit_hash = serializers.CharField(max_length=255, allow_null=True, allow_blank=True,
-                                        required=False, trim_whitespace=False)
+    name = StrictCharField(
+        max_length=64, required=False,
+        validators=[RegexValidator(BUILD_NAME_PATTERN, code="value_error", message=(
+            "Name must be lower-case words of letters and digits joined by '-'."))],
+    )
+    description = StrictCharField(allow_null=True, allow_blank=True, required=False,
+                                  trim_whitespace=False)
+    commit_hash = StrictCharField(max_length=255, allow_null=True, allow_blank=True,
+                                  required=False, trim_whitespace=False)
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -1,8 +1,9 @@
 """Request bodies and response shapes of the lock endpoints (contract §4.13).
 
-Input fields follow the contract's validation vocabulary (§1.5): a non-string ``owner_id`` is
-``string_type`` (DRF would silently turn ``42`` into ``"42"``), TTL bounds are
-``greater_than_equal`` / ``less_than_equal``, messages read like the SDK's reference server.
+Input fields are the shared strict fields (``stardag_site.api.fields``), so they follow the
+contract's validation vocabulary (§1.5): a non-string ``owner_id`` is ``string_type`` (DRF would
+silently turn ``42`` into ``"42"``), TTL bounds are ``greater_than_equal`` / ``less_than_equal``,
+messages read like the SDK's reference server.
 """
 
 from __future__ import annotations
@@ -11,36 +12,28 @@ from rest_framework import serializers
 
 from locks.models import Lock
 from locks.services import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
-from stardag_site.api.fields import StrictCharField, UtcTimestampField
-
-_REQUIRED = {"required": "Field required", "null": "Field required"}
+from stardag_site.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+    UtcTimestampField,
+)
 
 
 def _owner_id() -> StrictCharField:
     return StrictCharField(min_length=1, max_length=255, trim_whitespace=False)
 
 
-def _ttl_seconds() -> serializers.IntegerField:
-    return serializers.IntegerField(
-        min_value=MIN_TTL_SECONDS, max_value=MAX_TTL_SECONDS, default=DEFAULT_TTL_SECONDS,
-        error_messages={
-            **_REQUIRED,
-            "invalid": "Input should be a valid integer",
-            "min_value": "Input should be greater than or equal to {min_value}",
-            "max_value": "Input should be less than or equal to {max_value}",
-        },
-    )
-
-
-def _bool(default: bool) -> serializers.BooleanField:
-    return serializers.BooleanField(default=default, error_messages={
-        **_REQUIRED, "invalid": "Input should be a valid boolean"})
+def _ttl_seconds() -> StrictIntegerField:
+    return StrictIntegerField(min_value=MIN_TTL_SECONDS, max_value=MAX_TTL_SECONDS,
+                              default=DEFAULT_TTL_SECONDS, numeric_strings=True)
 
 
 class LockAcquireSerializer(serializers.Serializer):
     owner_id = _owner_id()
     ttl_seconds = _ttl_seconds()
-    check_task_completion = _bool(True)
+    check_task_completion = StrictBooleanField(default=True)
 
 
 class LockRenewSerializer(serializers.Serializer):
@@ -50,11 +43,8 @@ class LockRenewSerializer(serializers.Serializer):
 
 class LockReleaseSerializer(serializers.Serializer):
     owner_id = _owner_id()
-    task_completed = _bool(False)
-    build_id = serializers.UUIDField(
-        required=False, allow_null=True, default=None,
-        error_messages={"invalid": "Input should be a valid UUID"},
-    )
+    task_completed = StrictBooleanField(default=False)
+    build_id = StrictUUIDField(required=False, allow_null=True, default=None)
 
 
 class LockSerializer(serializers.ModelSerializer):

@@ -6,24 +6,24 @@ from typing import Any
 
 from rest_framework import serializers
 
-from stardag_site.api.fields import UtcTimestampField
+from stardag_site.api.fields import StrictCharField, UtcTimestampField
 from tasks.models import Task, TaskAsset
 
 
 class TaskRegisterSerializer(serializers.Serializer):
     """Body of ``POST /builds/{id}/tasks`` and of the legacy ``POST /tasks`` (§4.10.1)."""
 
-    task_id = serializers.CharField(min_length=1, max_length=64, trim_whitespace=False)
-    task_name = serializers.CharField(min_length=1, max_length=255, trim_whitespace=False)
-    task_namespace = serializers.CharField(max_length=255, allow_blank=True, required=False,
-                                           default="", trim_whitespace=False)
+    task_id = StrictCharField(min_length=1, max_length=64, trim_whitespace=False)
+    task_name = StrictCharField(min_length=1, max_length=255, trim_whitespace=False)
+    task_namespace = StrictCharField(max_length=255, allow_blank=True, required=False,
+                                     default="", trim_whitespace=False)
     task_data = serializers.DictField()
-    version = serializers.CharField(max_length=64, allow_null=True, allow_blank=True,
-                                    required=False, default=None, trim_whitespace=False)
-    output_uri = serializers.CharField(max_length=2048, allow_null=True, allow_blank=True,
-                                       required=False, default=None, trim_whitespace=False)
+    version = StrictCharField(max_length=64, allow_null=True, allow_blank=True, required=False,
+                              default=None, trim_whitespace=False)
+    output_uri = StrictCharField(max_length=2048, allow_null=True, allow_blank=True,
+                                 required=False, default=None, trim_whitespace=False)
     dependency_task_ids = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False,
+        child=StrictCharField(allow_blank=True, trim_whitespace=False), required=False,
         default=list,
     )
 
@@ -60,8 +60,8 @@ class TaskDependenciesSerializer(serializers.Serializer):
 class AssetItemSerializer(serializers.Serializer):
     """One item of the asset upload array (§4.10.3)."""
 
-    type = serializers.CharField(min_length=1, max_length=50, trim_whitespace=False)
-    name = serializers.CharField(min_length=1, max_length=255, trim_whitespace=False)
+    type = StrictCharField(min_length=1, max_length=50, trim_whitespace=False)
+    name = StrictCharField(min_length=1, max_length=255, trim_whitespace=False)
     body = serializers.DictField()
 
 

@@ -48,11 +48,26 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """An integer (or an integral number); booleans and strings are rejected."""
+    """An integer (or an integral number); booleans and strings are rejected, unless
+    ``numeric_strings=True`` lets ``"30"`` through as pydantic's lax mode does (the lock
+    endpoints, where the SDK's reference server accepted it). Bounds read like pydantic's.
+    """
 
-    default_error_messages = {"invalid": "Input should be a valid integer"}
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Field required",
+        "invalid": "Input should be a valid integer",
+        "min_value": "Input should be greater than or equal to {min_value}",
+        "max_value": "Input should be less than or equal to {max_value}",
+    }
+
+    def __init__(self, *, numeric_strings: bool = False, **kwargs: Any) -> None:
+        self.numeric_strings = numeric_strings
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and self.numeric_strings:
+            return super().to_internal_value(data)
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             self.fail("invalid")
         if isinstance(data, float) and not data.is_integer():
@@ -60,10 +75,25 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean as pydantic reads one (``true``/``false``, ``0``/``1`` and their usual string
+    spellings), with pydantic's messages."""
+
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Field required",
+        "invalid": "Input should be a valid boolean",
+    }
+
+
 class StrictUUIDField(serializers.UUIDField):
     """A UUID given as a string (DRF would also take an integer)."""
 
-    default_error_messages = {"invalid": "Input should be a valid UUID"}
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Field required",
+        "invalid": "Input should be a valid UUID",
+    }
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):

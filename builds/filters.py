@@ -22,16 +22,22 @@ class StatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
 
 
 class BuildFilterSet(django_filters.FilterSet):
-    status = StatusInFilter(field_name="status", lookup_expr="in", choices=BuildStatus.choices)
-    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    status = StatusInFilter(field_name="status", lookup_expr="in", choices=BuildStatus.choices,
+                            help_text="One or more build statuses, comma-separated.")
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains",
+                                     help_text="Case-insensitive substring of the name.")
     commit_hash = django_filters.CharFilter(field_name="commit_hash", lookup_expr="exact")
     root_task_id = django_filters.CharFilter(method="filter_root_task_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at",
                                                       lookup_expr="lte")
     user_id = django_filters.UUIDFilter(field_name="user_id")
-    idle_for_seconds = django_filters.NumberFilter(method="filter_idle", min_value=60)
-    reactive_app_name = django_filters.CharFilter(method="filter_reactive_app")
+    idle_for_seconds = django_filters.NumberFilter(
+        method="filter_idle", min_value=60,
+        help_text="Only builds whose latest event is at least this old (≥60).")
+    reactive_app_name = django_filters.CharFilter(
+        method="filter_reactive_app",
+        help_text="Only builds driven by this reactive app (none are, on v1).")
     sort = django_filters.ChoiceFilter(
         choices=[("created_at:desc", "newest first"), ("created_at:asc", "oldest first")],
         method="sort_by",

@@ -42,7 +42,7 @@ from builds.services import (
 )
 from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import Conflict, Forbidden, NotFound
-from stardag_site.api.filtering import filter_queryset_or_422
+from stardag_site.api.filtering import filter_parameters, filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
 from stardag_site.api.params import PageParams, parse_uuid, query_json_object, query_text
@@ -53,23 +53,6 @@ TRIGGERED_BY = OpenApiParameter(
     description="Recorded as the caller's own OIDC subject when the caller uses an internal "
     "token; ignored for API keys.",
 )
-BUILD_FILTER_PARAMS = [
-    OpenApiParameter("status", OpenApiTypes.STR, OpenApiParameter.QUERY,
-                     description="One or more build statuses, comma-separated."),
-    OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.QUERY,
-                     description="Case-insensitive substring of the name."),
-    OpenApiParameter("commit_hash", OpenApiTypes.STR, OpenApiParameter.QUERY),
-    OpenApiParameter("root_task_id", OpenApiTypes.STR, OpenApiParameter.QUERY),
-    OpenApiParameter("created_after", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
-    OpenApiParameter("created_before", OpenApiTypes.DATETIME, OpenApiParameter.QUERY),
-    OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.QUERY),
-    OpenApiParameter("sort", OpenApiTypes.STR, OpenApiParameter.QUERY,
-                     enum=["created_at:desc", "created_at:asc"]),
-    OpenApiParameter("idle_for_seconds", OpenApiTypes.INT, OpenApiParameter.QUERY,
-                     description="Only builds whose latest event is at least this old (≥60)."),
-    OpenApiParameter("reactive_app_name", OpenApiTypes.STR, OpenApiParameter.QUERY,
-                     description="Only builds driven by this reactive app (none are, on v1)."),
-]
 SCOPE_PARAMS = [
     OpenApiParameter("scope_key", OpenApiTypes.STR, OpenApiParameter.QUERY),
     OpenApiParameter("build_config", OpenApiTypes.STR, OpenApiParameter.QUERY,
@@ -123,7 +106,8 @@ class BuildScopedMixin(SdkScopedMixin):
 class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
     serializer_class = BuildSerializer
 
-    @extend_schema(parameters=[*PAGE_PARAMS, *BUILD_FILTER_PARAMS], responses=BuildListSerializer)
+    @extend_schema(parameters=[*PAGE_PARAMS, *filter_parameters(BuildFilterSet)],
+                   responses=BuildListSerializer)
     def list(self, request: Request) -> Response:
         params = PageParams.from_request(request, default_page_size=20)
         queryset = filter_queryset_or_422(BuildFilterSet, request,

@@ -13,12 +13,15 @@ class TaskListFilterSet(django_filters.FilterSet):
     """
 
     task_name = django_filters.CharFilter(field_name="task_name", lookup_expr="exact")
-    task_namespace = django_filters.CharFilter(field_name="task_namespace", lookup_expr="exact")
+    task_namespace = django_filters.CharFilter(field_name="task_namespace", lookup_expr="exact",
+                                               help_text="Exact namespace; empty means no filter.")
     # SDK ≥0.20 CLI (SDK-WIRE C9): repeated ``status`` on the ``latest_status`` column.
-    status = django_filters.MultipleChoiceFilter(field_name="latest_status",
-                                                 choices=TaskStatus.choices)
-    status_older_than = django_filters.IsoDateTimeFilter(field_name="latest_status_at",
-                                                         lookup_expr="lt")
+    status = django_filters.MultipleChoiceFilter(
+        field_name="latest_status", choices=TaskStatus.choices,
+        help_text="``latest_status`` is one of these (repeatable).")
+    status_older_than = django_filters.IsoDateTimeFilter(
+        field_name="latest_status_at", lookup_expr="lt",
+        help_text="``latest_status_at`` is before this time.")
 
     class Meta:
         model = Task

@@ -18,7 +18,7 @@ from builds.models import Event
 from builds.serializers import EventSerializer
 from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import NotFound
-from stardag_site.api.filtering import filter_queryset_or_422
+from stardag_site.api.filtering import filter_parameters, filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
 from stardag_site.api.params import PageParams, query_json_object, query_text
@@ -38,16 +38,6 @@ from tasks.services import task_create_outside_build
 
 TASK_ID = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH,
                            description="The SDK's task id.")
-LIST_PARAMS = [
-    *PAGE_PARAMS,
-    OpenApiParameter("task_name", OpenApiTypes.STR, OpenApiParameter.QUERY),
-    OpenApiParameter("task_namespace", OpenApiTypes.STR, OpenApiParameter.QUERY,
-                     description="Exact namespace; empty means no filter."),
-    OpenApiParameter("status", OpenApiTypes.STR, OpenApiParameter.QUERY, many=True,
-                     description="``latest_status`` is one of these (repeatable)."),
-    OpenApiParameter("status_older_than", OpenApiTypes.DATETIME, OpenApiParameter.QUERY,
-                     description="``latest_status_at`` is before this time."),
-]
 START_PARAMS = [
     OpenApiParameter("executor", OpenApiTypes.STR, OpenApiParameter.QUERY),
     OpenApiParameter("executor_ref", OpenApiTypes.STR, OpenApiParameter.QUERY),
@@ -88,7 +78,8 @@ class TaskScopedMixin(SdkScopedMixin):
 class TaskViewSet(TaskScopedMixin, viewsets.ViewSet):
     serializer_class = TaskSerializer
 
-    @extend_schema(parameters=LIST_PARAMS, responses=TaskListSerializer)
+    @extend_schema(parameters=[*PAGE_PARAMS, *filter_parameters(TaskListFilterSet)],
+                   responses=TaskListSerializer)
     def list(self, request: Request) -> Response:
         params = PageParams.from_request(request, default_page_size=20)
         queryset = filter_queryset_or_422(

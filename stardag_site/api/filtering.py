@@ -2,6 +2,8 @@
 
 DRF's filter backend would report an invalid filter value as a 400 field map; SDK endpoints
 answer 422 with ``loc: ["query", <name>]`` instead, so list views call ``filter_queryset_or_422``.
+Each list's filters are declared once, in its FilterSet; ``filter_parameters`` reads them for the
+OpenAPI schema (a filter's ``help_text`` becomes the parameter's description).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any, TypeVar
 import django_filters
 from django import forms
 from django.db.models import Model, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 
 from stardag_site.api.errors import RequestValidationError, validation_item
@@ -61,3 +65,30 @@ def valid_filterset_or_422(filterset: F, request: Request) -> F:
             items.append(validation_item(["query", name], message, _error_type(field, error.code),
                                          raw))
     raise RequestValidationError(items)
+
+
+_OPENAPI_TYPE_BY_FILTER: list[tuple[type[django_filters.Filter], OpenApiTypes]] = [
+    (django_filters.IsoDateTimeFilter, OpenApiTypes.DATETIME),
+    (django_filters.UUIDFilter, OpenApiTypes.UUID),
+    (django_filters.NumberFilter, OpenApiTypes.INT),
+]
+
+
+def filter_parameters(filterset_class: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
+    """The FilterSet's filters as OpenAPI query parameters: strings unless the filter parses a
+    timestamp, UUID or number; a single-choice filter lists its choices, a comma-separated
+    ``In`` filter does not (its value is a list), a multiple-choice filter is repeatable.
+    """
+    parameters = []
+    for name, filter_ in filterset_class.base_filters.items():
+        openapi_type = next((t for cls, t in _OPENAPI_TYPE_BY_FILTER if isinstance(filter_, cls)),
+                            OpenApiTypes.STR)
+        enum = None
+        if (isinstance(filter_, django_filters.ChoiceFilter)
+                and not isinstance(filter_, django_filters.BaseInFilter)):
+            enum = [value for value, _ in filter_.extra["choices"]]
+        parameters.append(OpenApiParameter(
+            name, openapi_type, OpenApiParameter.QUERY,
+            description=filter_.extra.get("help_text", ""), enum=enum,
+            many=isinstance(filter_, django_filters.MultipleChoiceFilter) or None))
+    return parameters

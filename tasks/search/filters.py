@@ -53,9 +53,14 @@ class TaskSearchFilterSet(django_filters.FilterSet):
     side table (``numbers``); without one they fall back to reading the JSON.
     """
 
-    filter = django_filters.CharFilter(method="filter_clauses")
-    q = django_filters.CharFilter(method="filter_text")
-    sort = django_filters.CharFilter(method="filter_sort")
+    filter = django_filters.CharFilter(
+        method="filter_clauses",
+        help_text="Comma-separated clauses `key:op:value` or `key:value` (§7.1).")
+    q = django_filters.CharFilter(
+        method="filter_text", help_text="Case-insensitive substring of task name or namespace.")
+    sort = django_filters.CharFilter(
+        method="filter_sort",
+        help_text="`created_at|task_name|task_namespace` `:asc|desc`; default `created_at:desc`.")
 
     class Meta:
         model = Task

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stardag_site.api.errors import invalid
-from stardag_site.api.filtering import valid_filterset_or_422
+from stardag_site.api.filtering import filter_parameters, valid_filterset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS
 from stardag_site.api.params import PageParams, query_int
@@ -40,10 +40,7 @@ def _str_param(name: str, description: str, required: bool = False) -> OpenApiPa
 
 _INT = OpenApiTypes.INT
 SEARCH_PARAMS = [
-    _str_param("filter", "Comma-separated clauses `key:op:value` or `key:value` (§7.1)."),
-    _str_param("q", "Case-insensitive substring of task name or namespace."),
-    _str_param("sort", "`created_at|task_name|task_namespace` `:asc|desc`; default "
-               "`created_at:desc`."),
+    *filter_parameters(TaskSearchFilterSet),
     _str_param("include_assets", "Comma-separated asset names to return in `asset_data`."),
     *PAGE_PARAMS,
 ]

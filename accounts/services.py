@@ -13,7 +13,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from stardag_site.domain_errors import ConflictError, RuleViolationError
+from accounts.tokens import mint_access_token
+from stardag_site.domain_errors import ConflictError, NotPermittedError, RuleViolationError
+from workspaces.models import WorkspaceMember
 from workspaces.services import workspace_create_personal
 
 # A concurrent first contact makes our INSERT fail; we then re-read the winner's row. More
@@ -174,3 +176,11 @@ def user_from_oidc_claims(claims: dict[str, Any]) -> User:
             if attempt == PROVISIONING_ATTEMPTS - 1:
                 raise
     raise RuntimeError("unreachable")  # pragma: no cover
+
+
+def access_token_exchange(*, user: User, workspace_id: Any) -> tuple[str, int]:
+    """An internal access token for ``user`` in the workspace (§4.2) and its lifetime in
+    seconds; only a member of the workspace gets one."""
+    if not WorkspaceMember.objects.filter(workspace_id=workspace_id, user=user).exists():
+        raise NotPermittedError("Not a member of the requested workspace")
+    return mint_access_token(user_id=user.id, workspace_id=workspace_id)

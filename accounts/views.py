@@ -20,10 +20,10 @@ from accounts.serializers import (
     JwksSerializer,
     MeSerializer,
 )
-from accounts.tokens import mint_access_token, public_jwks
+from accounts.services import access_token_exchange
+from accounts.tokens import public_jwks
 from stardag_site.api.authentication import OidcTokenAuthentication, UserTokenAuthentication
 from stardag_site.api.bodies import validated_body
-from stardag_site.api.errors import Forbidden
 from stardag_site.api.schema import error_responses
 from workspaces.invites import invites_pending_for
 from workspaces.models import WorkspaceMember
@@ -63,10 +63,7 @@ class ExchangeView(APIView):
     )
     def post(self, request: Request) -> Response:
         workspace_id = validated_body(request, ExchangeSerializer)["workspace_id"]
-        if not WorkspaceMember.objects.filter(workspace_id=workspace_id,
-                                              user=request.user).exists():
-            raise Forbidden("Not a member of the requested workspace")
-        token, expires_in = mint_access_token(user_id=request.user.id, workspace_id=workspace_id)
+        token, expires_in = access_token_exchange(user=request.user, workspace_id=workspace_id)
         return Response({"access_token": token, "token_type": "Bearer",
                          "expires_in": expires_in})
 

@@ -147,6 +147,18 @@ def build_event_record(
     return locked
 
 
+def build_attribution(*, requested: bool, user: User | None) -> dict[str, str] | None:
+    """Event metadata of a manual override (§5.1), or None.
+
+    ``requested``: the caller sent ``triggered_by_user_id`` (its value is not trusted);
+    ``user``: the person behind an internal token (None for API keys, which get no
+    attribution). The caller's OWN subject is what gets recorded.
+    """
+    if not requested or user is None or not user.external_id:
+        return None
+    return {"triggered_by_user_id": user.external_id}
+
+
 def build_update(
     *,
     build: Build,

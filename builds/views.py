@@ -15,6 +15,7 @@ from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from builds.filters import BuildFilterSet
 from builds.models import Build, Event
 from builds.serializers import (
@@ -31,6 +32,7 @@ from builds.serializers import (
 )
 from builds.services import (
     ScopeMismatch,
+    build_attribution,
     build_bulk_cancel,
     build_cancel,
     build_create,
@@ -118,8 +120,7 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
     @extend_schema(request=BuildCreateSerializer, responses={201: BuildSerializer})
     def create(self, request: Request) -> Response:
         data = validated_body(request, BuildCreateSerializer)
-        user = self.principal.user if self.principal.kind == "internal" else None
-        build = build_create(environment=self.environment, user=user,
+        build = build_create(environment=self.environment, user=self._internal_user(),
                              commit_hash=data["commit_hash"],
                              root_task_ids=data["root_task_ids"],
                              description=data["description"],
@@ -146,22 +147,17 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
     def _transition(self, event_type: str, *, error_message: str | None = None,
                     attributable: bool = True) -> Response:
         build = self.get_build()
-        metadata = self._attribution() if attributable else None
+        metadata = build_attribution(
+            requested="triggered_by_user_id" in self.request.query_params,
+            user=self._internal_user(),
+        ) if attributable else None
         build = build_event_record(build=build, event_type=event_type,
                                    error_message=error_message, metadata=metadata)
         return Response(build_body(build))
 
-    def _attribution(self) -> dict[str, str] | None:
-        """Manual-override attribution: with an internal token, the CALLER's own subject is
-        recorded whenever ``triggered_by_user_id`` is present (its value is not trusted);
-        API keys get no attribution.
-        """
-        if "triggered_by_user_id" not in self.request.query_params:
-            return None
-        user = self.principal.user
-        if self.principal.kind != "internal" or user is None or not user.external_id:
-            return None
-        return {"triggered_by_user_id": user.external_id}
+    def _internal_user(self) -> User | None:
+        """The person behind an internal token; API keys act for no one."""
+        return self.principal.user if self.principal.kind == "internal" else None
 
     @extend_schema(parameters=[BUILD_ID, TRIGGERED_BY], request=None, responses=BuildSerializer)
     def complete(self, request: Request, build_id: str) -> Response:

@@ -1,8 +1,8 @@
 """Task endpoints nested under a build (contract §4.10.1-4.10.6).
 
-Reads are bounded: the task set of a build is one semi-join on the event log
-(``event_build_task_idx``), statuses come from the materialised columns, and graph edges are
-one query restricted to that set, so the number of queries does not grow with the build.
+Reads are bounded: the task set and graph of a build come from ``tasks.services``
+(``task_list_for_build``, ``task_graph_for_build``), statuses from the materialised columns, so
+the number of queries does not grow with the build.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from builds.models import Build, Event
+from builds.models import Event
 from builds.serializers import EventSerializer
 from builds.views import BUILD_ID, BuildScopedMixin
 from stardag_site.api.bodies import validated_body
-from tasks.models import Task, TaskDependency
 from tasks.serializers import (
     AssetItemSerializer,
     AssetListSerializer,
@@ -36,18 +35,13 @@ from tasks.services import (
     task_assets_upsert,
     task_build_status_get,
     task_event_record,
+    task_graph_for_build,
+    task_list_for_build,
     task_register,
 )
 from tasks.views import START_PARAMS, TASK_ID, TaskScopedMixin, start_metadata
 
 LIFECYCLE = [BUILD_ID, TASK_ID]
-
-
-def build_task_queryset(build: Build):
-    """Tasks with at least one event in ``build``, oldest task first (§4.10.4)."""
-    task_pks = Event.objects.filter(build=build, task__isnull=False).values("task_id")
-    return (Task.objects.filter(environment_id=build.environment_id, pk__in=task_pks)
-            .order_by("created_at", "id"))
 
 
 class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
@@ -63,7 +57,7 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[BUILD_ID], responses=TaskWithStatusSerializer(many=True))
     def tasks(self, request: Request, build_id: str) -> Response:
-        tasks = build_task_queryset(self.get_build())
+        tasks = task_list_for_build(build=self.get_build())
         return Response(TaskWithStatusSerializer(tasks, many=True).data)
 
     @extend_schema(parameters=[BUILD_ID], responses=EventSerializer(many=True))
@@ -73,16 +67,7 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[BUILD_ID], responses=GraphSerializer)
     def graph(self, request: Request, build_id: str) -> Response:
-        queryset = build_task_queryset(self.get_build())
-        nodes = list(queryset)
-        node_pks = {node.pk for node in nodes}
-        # Edges into the build's tasks (subquery, not a parameter list of every node id);
-        # those coming from a task outside the build are dropped here.
-        edges = TaskDependency.objects.filter(dependent_id__in=queryset.order_by().values("pk"))
-        pairs = [(source, target, is_dynamic) for source, target, is_dynamic in
-                 edges.order_by("id").values_list("dependency_id", "dependent_id",
-                                                  "is_dynamic")
-                 if source in node_pks]
+        nodes, pairs = task_graph_for_build(build=self.get_build())
         return Response({"nodes": GraphNodeSerializer(nodes, many=True).data,
                          "edges": edges_body(pairs)})
 

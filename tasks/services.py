@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from builds.models import Build, Event
 from builds.services import next_event_time
@@ -328,3 +329,31 @@ def build_tasks_cancel(*, build: Build) -> list[str]:
     for pk in running:
         task_event_record(build=build, task=tasks[pk], event_type="task_cancelled")
     return [tasks[pk].task_id for pk in running]
+
+
+def task_list_for_build(*, build: Build) -> QuerySet[Task]:
+    """Tasks with at least one event in ``build``, oldest task first (§4.10.4).
+
+    One semi-join on the event log (``event_build_task_idx``), so the cost does not grow with
+    the number of events per task.
+    """
+    task_pks = Event.objects.filter(build=build, task__isnull=False).values("task_id")
+    return (Task.objects.for_environment(build.environment_id).filter(pk__in=task_pks)
+            .order_by("created_at", "id"))
+
+
+def task_graph_for_build(*, build: Build) -> tuple[list[Task], list[tuple[Any, Any, bool]]]:
+    """The build's tasks and the (dependency pk, dependent pk, is_dynamic) edges between them
+    (§4.10.6).
+
+    Two queries whatever the size: the nodes, and the edges into them (a subquery, not a
+    parameter list of every node id); edges coming from a task outside the build are dropped.
+    """
+    queryset = task_list_for_build(build=build)
+    nodes = list(queryset)
+    node_pks = {node.pk for node in nodes}
+    edges = TaskDependency.objects.filter(dependent_id__in=queryset.order_by().values("pk"))
+    pairs = [(source, target, is_dynamic) for source, target, is_dynamic in
+             edges.order_by("id").values_list("dependency_id", "dependent_id", "is_dynamic")
+             if source in node_pks]
+    return nodes, pairs

@@ -250,18 +250,15 @@ class WorkspaceAdmin(MembershipAdminMixin, admin.ModelAdmin):
             environment_delete(environment=environment)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
-        return super().get_queryset(request).annotate(
-            members_total=Count("memberships", distinct=True),
-            environments_total=Count("environments", distinct=True),
-        )
+        return super().get_queryset(request).with_counts()  # type: ignore[attr-defined]
 
-    @admin.display(description="members", ordering="members_total")
+    @admin.display(description="members", ordering="member_count")
     def member_count(self, workspace: Workspace) -> int:
-        return workspace.members_total  # type: ignore[attr-defined]
+        return workspace.member_count  # type: ignore[attr-defined]
 
-    @admin.display(description="environments", ordering="environments_total")
+    @admin.display(description="environments", ordering="environment_count")
     def environment_count(self, workspace: Workspace) -> int:
-        return workspace.environments_total  # type: ignore[attr-defined]
+        return workspace.environment_count  # type: ignore[attr-defined]
 
 
 @admin.register(Invite)
@@ -368,9 +365,9 @@ class ApiKeyStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
         if self.value() == "active":
-            return queryset.filter(revoked_at__isnull=True)
+            return queryset.active()  # type: ignore[attr-defined]
         if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
+            return queryset.revoked()  # type: ignore[attr-defined]
         return queryset
 
 

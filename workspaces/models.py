@@ -39,9 +39,13 @@ def role_at_least(role: str, minimum: str) -> bool:
 
 
 class WorkspaceQuerySet(models.QuerySet["Workspace"]):
-    def visible_to(self, user: object) -> WorkspaceQuerySet:
-        """Workspaces the user is a member of: the only ones a user may learn exist."""
-        return self.filter(memberships__user=user)
+    def with_counts(self) -> WorkspaceQuerySet:
+        """Annotated with ``member_count`` and ``environment_count`` (the API's workspace
+        detail and the admin's list)."""
+        return self.annotate(
+            member_count=models.Count("memberships", distinct=True),
+            environment_count=models.Count("environments", distinct=True),
+        )
 
 
 class Workspace(models.Model):
@@ -140,11 +144,6 @@ class Invite(models.Model):
         return f"{self.email} → {self.workspace} ({self.status})"
 
 
-class EnvironmentQuerySet(models.QuerySet["Environment"]):
-    def visible_to(self, user: object) -> EnvironmentQuerySet:
-        return self.filter(workspace__memberships__user=user)
-
-
 class Environment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     workspace = models.ForeignKey(
@@ -171,7 +170,6 @@ class Environment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = EnvironmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -186,6 +184,9 @@ class Environment(models.Model):
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def active(self) -> ApiKeyQuerySet:
         return self.filter(revoked_at__isnull=True)
+
+    def revoked(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=False)
 
 
 class ApiKey(models.Model):

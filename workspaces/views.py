@@ -8,7 +8,6 @@ service and render.
 
 from __future__ import annotations
 
-from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -77,13 +76,7 @@ class WorkspaceListView(APIView):
 class WorkspaceDetailView(WorkspaceView):
     @extend_schema(responses={200: WorkspaceDetailSerializer, **MEMBER_ERRORS})
     def get(self, request: Request, workspace_id: str) -> Response:
-        workspace = self.membership().workspace
-        counts = Workspace.objects.filter(pk=workspace.pk).aggregate(
-            member_count=Count("memberships", distinct=True),
-            environment_count=Count("environments", distinct=True),
-        )
-        workspace.member_count = counts["member_count"]
-        workspace.environment_count = counts["environment_count"]
+        workspace = Workspace.objects.with_counts().get(pk=self.membership().workspace_id)
         return Response(WorkspaceDetailSerializer(workspace).data)
 
     @extend_schema(request=WorkspaceUpdateSerializer,

@@ -11,7 +11,7 @@ import pytest
 
 from accounts.models import User
 from accounts.services import email_verified, unverified_placeholder, user_from_oidc_claims
-from stardag_site.api.errors import NotFound
+from stardag_site.domain_errors import NotFoundError
 from tests import factories
 from workspaces.invites import invite_accept, invite_decline, invites_pending_for
 from workspaces.models import Invite, Role, Workspace, WorkspaceMember
@@ -76,9 +76,9 @@ def test_unverified_user_sees_no_invites_and_cannot_answer_them(tenant_a):
     invite = Invite.objects.create(workspace=tenant_a.workspace, email="carol@example.com",
                                    role=Role.ADMIN)
     assert list(invites_pending_for(squatter)) == []
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         invite_accept(invite_id=invite.pk, user=squatter)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         invite_decline(invite_id=invite.pk, user=squatter)
     invite.refresh_from_db()
     assert invite.status == "pending"

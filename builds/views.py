@@ -113,7 +113,7 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         params = PageParams.from_request(request, default_page_size=20)
         queryset = filter_queryset_or_422(BuildFilterSet, request,
-                                          self.scoped(Build.objects.all()))
+                                          Build.objects.for_environment(self.environment))
         builds, total = paginate(with_activity(queryset), params)
         return Response(page_body("builds", builds, total, params, build_body))
 

@@ -123,7 +123,7 @@ class LockListView(LockView):
     )
     def get(self, request: Request) -> Response:
         include_expired = query_bool(request, "include_expired", False)
-        locks = self.scoped(Lock.objects.visible())
+        locks = Lock.objects.for_environment(self.environment).visible()
         if not include_expired:
             locks = locks.active(timezone.now())
         items = LockSerializer(locks.order_by("-acquired_at", "-id"), many=True).data
@@ -134,7 +134,8 @@ class LockDetailView(LockView):
     @extend_schema(tags=["locks"], operation_id="lock_get", parameters=[LOCK_NAME],
                    responses={200: LockSerializer, 404: ErrorSerializer})
     def get(self, request: Request, lock_name: str) -> Response:
-        lock = self.scoped(Lock.objects.visible()).filter(name=lock_name).first()
+        lock = (Lock.objects.for_environment(self.environment).visible()
+                .filter(name=lock_name).first())
         if lock is None:
             raise NotFound("Lock not found")
         return Response(LockSerializer(lock).data)

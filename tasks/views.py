@@ -69,7 +69,8 @@ class TaskScopedMixin(SdkScopedMixin):
 
     def get_task(self) -> Task:
         """The task named by the SDK ``task_id`` of the path, in the caller's environment."""
-        task = self.scoped(Task.objects.all()).filter(task_id=self.kwargs["task_id"]).first()
+        task = (Task.objects.for_environment(self.environment)
+                .filter(task_id=self.kwargs["task_id"]).first())
         if task is None:
             raise NotFound("Task not found")
         return task
@@ -84,7 +85,7 @@ class TaskViewSet(TaskScopedMixin, viewsets.ViewSet):
         params = PageParams.from_request(request, default_page_size=20)
         queryset = filter_queryset_or_422(
             TaskListFilterSet, request,
-            self.scoped(Task.objects.all()).order_by("-created_at", "-id"),
+            Task.objects.for_environment(self.environment).order_by("-created_at", "-id"),
         )
         tasks, total = paginate(queryset, params)
         return Response(page_body("tasks", tasks, total, params,

@@ -221,5 +221,5 @@ class SdkTargetRootListView(SdkScopedMixin, APIView):
         responses={200: SdkTargetRootSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
     def get(self, request: Request) -> Response:
-        roots = self.scoped(TargetRoot.objects.all()).order_by("created_at", "id")
+        roots = TargetRoot.objects.for_environment(self.environment).order_by("created_at", "id")
         return Response(list(roots.values("name", "uri_prefix")))

@@ -220,6 +220,11 @@ class ApiKey(models.Model):
         return f"{self.name} (sk_{self.key_prefix}…)"
 
 
+class TargetRootQuerySet(models.QuerySet["TargetRoot"]):
+    def for_environment(self, environment: object) -> TargetRootQuerySet:
+        return self.filter(environment=environment)
+
+
 class TargetRoot(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     environment = models.ForeignKey(
@@ -228,6 +233,8 @@ class TargetRoot(models.Model):
     name = models.CharField(max_length=255)
     uri_prefix = models.CharField(max_length=512)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TargetRootQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -1,8 +1,9 @@
 """Tenancy scoping, in one place (docs/contract.md §3.5-§3.7).
 
 * SDK endpoints run in exactly one environment, fixed by the credential
-  (``request.auth.environment``); ``SdkScopedMixin.scoped()`` filters any queryset whose model
-  has ``environment`` to it. Views never build an unscoped queryset of tenant data.
+  (``request.auth.environment``, ``SdkScopedMixin.environment``). Every query of tenant data
+  starts from the model's ``for_environment()`` queryset method, in views and services alike;
+  views never build an unscoped queryset of tenant data.
 * Workspace endpoints are decided by the caller's membership in the workspace of the path
   (§3.7): not a member → 404 ``Workspace not found`` (existence is not revealed), too low a
   role → 403. Environments, keys and roots are then resolved *through* that workspace.
@@ -10,9 +11,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db.models import Model, QuerySet
 from rest_framework.request import Request
 
 from stardag_site.api.authentication import (
@@ -23,8 +23,6 @@ from stardag_site.api.authentication import (
 from stardag_site.api.errors import Forbidden, NotFound
 from stardag_site.api.params import parse_uuid
 from workspaces.models import Environment, Role, WorkspaceMember, role_at_least
-
-M = TypeVar("M", bound=Model)
 
 
 class SdkScopedMixin:
@@ -42,9 +40,6 @@ class SdkScopedMixin:
         environment = self.principal.environment
         assert environment is not None, "SdkAuthentication always resolves an environment"
         return environment
-
-    def scoped(self, queryset: QuerySet[M]) -> QuerySet[M]:
-        return queryset.filter(environment=self.environment)
 
 
 class WorkspaceScopedMixin:

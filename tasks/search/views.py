@@ -104,7 +104,7 @@ class TaskSearchView(SdkScopedMixin, APIView):
                    responses=TaskSearchResponseSerializer)
     def get(self, request: Request) -> Response:
         params = PageParams.from_request(request, default_page_size=50)
-        tasks_in_scope = self.scoped(Task.objects.all())
+        tasks_in_scope = Task.objects.for_environment(self.environment)
         filterset = valid_filterset_or_422(
             TaskSearchFilterSet(request.query_params, queryset=tasks_in_scope,
                                 environment=self.environment),

@@ -22,6 +22,7 @@ from builds.models import Build, BuildRootTask, Event
 from builds.status import BUILD_EVENT_TYPES, BuildState, build_fold_step
 from stardag_site import metrics
 from stardag_site.ids import uuid7
+from stardag_site.patching import save_patch
 from workspaces.models import Environment
 
 # Sent inside ``build_cancel``'s transaction when a cascade is asked for; receivers (the tasks
@@ -173,13 +174,7 @@ def build_update(
     explicit ``null`` clears a nullable field while an absent key leaves it unchanged.
     """
     values = {"name": name, "description": description, "commit_hash": commit_hash}
-    changed = [field for field in fields if field in values]
-    if not changed:
-        return build
-    with transaction.atomic():
-        Build.objects.filter(pk=build.pk).update(**{field: values[field] for field in changed})
-        build.refresh_from_db()
-    return build
+    return save_patch(build, {field: values[field] for field in fields if field in values})
 
 
 class ScopeMismatch(Exception):

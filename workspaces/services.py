@@ -15,7 +15,7 @@ import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q
+from django.db.models import Q
 
 from accounts.models import User
 from audit.services import audit_record
@@ -25,6 +25,7 @@ from stardag_site.domain_errors import (
     NotPermittedError,
     RuleViolationError,
 )
+from stardag_site.patching import save_patch
 from workspaces.models import (
     MAX_ENVIRONMENTS_PER_WORKSPACE,
     MAX_WORKSPACES_CREATED_PER_USER,
@@ -166,24 +167,16 @@ def workspace_create_personal(*, user: User) -> Workspace:
 
 
 
-def _save_patch(instance: Model, values: dict[str, Any], *, empty_clears: set[str]) -> None:
-    """PATCH semantics shared by workspaces and environments: a ``None`` value leaves its field
-    unchanged; for fields in ``empty_clears`` an empty value (``""``, ``0``) stores null.
-    Only the changed fields are written."""
-    fields = [field for field, value in values.items() if value is not None]
-    for field in fields:
-        value = values[field]
-        setattr(instance, field, (value or None) if field in empty_clears else value)
-    if fields:
-        with transaction.atomic():
-            instance.save(update_fields=fields)
+def _given(**values: Any) -> dict[str, Any]:
+    """The PATCH rule of the workspace endpoints: ``None`` (absent or null) means unchanged."""
+    return {field: value for field, value in values.items() if value is not None}
+
 
 def workspace_update(*, workspace: Workspace, name: str | None = None,
                      description: str | None = None) -> Workspace:
     """PATCH semantics: ``None`` leaves a field unchanged; ``description=""`` clears it."""
-    _save_patch(workspace, {"name": name, "description": description},
-                empty_clears={"description"})
-    return workspace
+    return save_patch(workspace, _given(name=name, description=description),
+                      empty_clears={"description"})
 
 
 def workspace_delete(*, workspace: Workspace) -> None:
@@ -303,10 +296,9 @@ def environment_update(*, environment: Environment, name: str | None = None,
                        max_concurrent_locks: int | None = None) -> Environment:
     """PATCH semantics: ``None`` = unchanged; ``description=""`` clears it;
     ``max_concurrent_locks=0`` removes the limit (stored as null). The slug is immutable."""
-    _save_patch(environment, {"name": name, "description": description,
-                              "max_concurrent_locks": max_concurrent_locks},
-                empty_clears={"description", "max_concurrent_locks"})
-    return environment
+    return save_patch(environment, _given(name=name, description=description,
+                                          max_concurrent_locks=max_concurrent_locks),
+                      empty_clears={"description", "max_concurrent_locks"})
 
 
 def environment_delete(*, environment: Environment) -> None:
@@ -341,24 +333,16 @@ def target_root_create(*, environment: Environment, name: str, uri_prefix: str) 
 def target_root_update(*, root: TargetRoot, name: str | None = None,
                        uri_prefix: str | None = None) -> TargetRoot:
     """PATCH semantics (``None`` = unchanged); renaming onto another root's name is 409."""
-    fields: list[str] = []
     with transaction.atomic():
-        if name is not None and name != root.name:
-            if TargetRoot.objects.filter(
-                ~Q(pk=root.pk), environment_id=root.environment_id, name=name
-            ).exists():
-                raise _root_conflict(name)
-            root.name = name
-            fields.append("name")
-        if uri_prefix is not None:
-            root.uri_prefix = uri_prefix
-            fields.append("uri_prefix")
-        if fields:
-            try:
-                with transaction.atomic():
-                    root.save(update_fields=fields)
-            except IntegrityError:
-                raise _root_conflict(root.name) from None
+        if name is not None and name != root.name and TargetRoot.objects.filter(
+            ~Q(pk=root.pk), environment_id=root.environment_id, name=name
+        ).exists():
+            raise _root_conflict(name)
+        try:
+            with transaction.atomic():
+                save_patch(root, _given(name=name, uri_prefix=uri_prefix))
+        except IntegrityError:
+            raise _root_conflict(root.name) from None
     return root
 
 

@@ -46,9 +46,10 @@ MAX_LOCK_NAME_LENGTH = 255
 class LockView(SdkScopedMixin, APIView):
     """Base of the lock endpoints: SDK scoping, no throttling, a sane ``lock_name``.
 
-    Lock names are free strings (the SDK uses task ids), but a NUL cannot be stored in a
-    PostgreSQL text column and a very long name cannot go into the unique index, so both are a
-    422 on the path parameter rather than a 500.
+    Lock names are free strings (the SDK uses task ids), but a very long name cannot go into
+    the unique index, so it is a 422 on the path parameter rather than a 500. (A NUL, which no
+    PostgreSQL text column can store, is refused for every path before any view runs, by
+    ``stardag_site.middleware``.)
     """
 
     throttle_classes: list[Any] = []

@@ -38,11 +38,6 @@ from tasks.status import (
     task_latest_step,
 )
 
-STATUS_FIELDS = (
-    "status", "started_at", "completed_at", "error_message", "waiting_for_lock",
-    "status_build_id", "last_build_id", "last_event_at",
-)
-
 
 def task_insert_or_ignore(*, environment_id: Any, payload: dict[str, Any]) -> tuple[Task, bool]:
     """The task row for ``payload["task_id"]`` in the environment, and whether this call

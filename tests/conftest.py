@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -14,10 +13,6 @@ from accounts.oidc import jwks_cache
 from tests import factories
 from tests.oidc_provider import LocalOidcProvider
 from workspaces.models import Environment, Workspace
-
-
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -67,10 +67,6 @@ def parse_path(text: str) -> JsonPath | None:
     return tuple(steps)
 
 
-def render_path(path: JsonPath) -> str:
-    return ".".join(f"{s.key}[{s.index}]" if s.index is not None else s.key for s in path)
-
-
 def split_clause(text: str) -> tuple[str, str, str] | None:
     """``key:op:value`` or ``key:value`` → (key, op, value), trimmed; ``None`` without a colon.
 

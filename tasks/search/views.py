@@ -18,15 +18,11 @@ from stardag_site.api.errors import invalid
 from stardag_site.api.filtering import filter_parameters, valid_filterset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS
-from stardag_site.api.params import PageParams, query_int
+from stardag_site.api.params import PageParams, query_int, query_str
 from tasks.models import Task
 from tasks.search.filters import TaskSearchFilterSet
 from tasks.search.results import AVAILABLE_COLUMNS, parse_include_assets, search_page
 from tasks.search.suggestions import suggest_columns, suggest_keys, suggest_values
-
-
-def _query_text(request: Request, name: str, default: str | None = None) -> str | None:
-    return request.query_params.get(name, default)
 
 
 def _limit(request: Request) -> int:
@@ -124,7 +120,7 @@ class TaskSearchKeysView(SdkScopedMixin, APIView):
                    parameters=[_str_param("prefix", "Only keys starting with this."), LIMIT],
                    responses=SearchKeysResponseSerializer)
     def get(self, request: Request) -> Response:
-        prefix = _query_text(request, "prefix", "") or ""
+        prefix = query_str(request, "prefix", "") or ""
         keys = suggest_keys(environment=self.environment, prefix=prefix, limit=_limit(request))
         return Response({"keys": keys})
 
@@ -135,10 +131,10 @@ class TaskSearchValuesView(SdkScopedMixin, APIView):
                                _str_param("prefix", "Only values starting with this."), LIMIT],
                    responses=SearchValuesResponseSerializer)
     def get(self, request: Request) -> Response:
-        key = _query_text(request, "key")
+        key = query_str(request, "key")
         if key is None:
             raise invalid("query", "key", "Field required", "missing", None)
-        prefix = _query_text(request, "prefix", "") or ""
+        prefix = query_str(request, "prefix", "") or ""
         values = suggest_values(environment=self.environment, key=key.strip(), prefix=prefix,
                                 limit=_limit(request))
         return Response({"values": values})

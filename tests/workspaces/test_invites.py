@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -125,11 +126,17 @@ def test_no_invitation_email_unless_enabled(tenant_a, settings,
     assert mail.outbox == []
 
 
-def test_mail_failure_does_not_fail_the_invite(tenant_a, settings):
+def test_mail_failure_does_not_fail_the_invite(tenant_a, settings, caplog):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
     pending = invite(tenant_a.workspace, "x@y.z", by=tenant_a.user)
-    invite_send_email(invite=pending)  # connection refused: logged, not raised
+    with caplog.at_level(logging.WARNING, logger="workspaces.invites"):
+        invite_send_email(invite=pending)  # connection refused: logged, not raised
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Could not send the invitation e-mail for invite {pending.pk}"]
+    assert caplog.records[0].exc_info is not None
+    pending.refresh_from_db()
+    assert pending.status == InviteStatus.PENDING
 
 
 def test_list_pending_invites_oldest_first(prefix, tenant_a, django_assert_max_num_queries):

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from accounts.oidc import jwks_cache
-from tests import factories
+from tests.factories import Tenant, make_tenant
 from tests.oidc_provider import LocalOidcProvider
-from workspaces.models import Environment, Workspace
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -25,33 +22,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
-
-
-@dataclass
-class Tenant:
-    """A user who owns a workspace with one environment and an API key for it."""
-
-    user: User
-    workspace: Workspace
-    environment: Environment
-    api_key: str
-
-    def key_client(self) -> APIClient:
-        return factories.api_key_client(self.api_key)
-
-    def token(self) -> str:
-        return factories.internal_token(self.user, self.workspace)
-
-    def jwt_client(self) -> APIClient:
-        return factories.bearer_client(self.token())
-
-
-def make_tenant(label: str) -> Tenant:
-    user = factories.make_user(f"{label}@example.com", external_id=f"{label}-sub",
-                               display_name=label.title())
-    workspace = factories.make_workspace(user, slug=f"{label}-ws", name=f"{label.title()} WS")
-    environment = workspace.environments.get()
-    return Tenant(user, workspace, environment, factories.make_api_key(environment))
 
 
 @pytest.fixture

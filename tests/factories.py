@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 from rest_framework.test import APIClient
 
@@ -73,3 +74,30 @@ def api_key_client(raw_key: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=raw_key)
     return client
+
+
+@dataclass
+class Tenant:
+    """A user who owns a workspace with one environment and an API key for it."""
+
+    user: User
+    workspace: Workspace
+    environment: Environment
+    api_key: str
+
+    def key_client(self) -> APIClient:
+        return api_key_client(self.api_key)
+
+    def token(self) -> str:
+        return internal_token(self.user, self.workspace)
+
+    def jwt_client(self) -> APIClient:
+        return bearer_client(self.token())
+
+
+def make_tenant(label: str) -> Tenant:
+    user = make_user(f"{label}@example.com", external_id=f"{label}-sub",
+                               display_name=label.title())
+    workspace = make_workspace(user, slug=f"{label}-ws", name=f"{label.title()} WS")
+    environment = workspace.environments.get()
+    return Tenant(user, workspace, environment, make_api_key(environment))

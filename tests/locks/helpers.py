@@ -11,6 +11,7 @@ from tasks.services import task_event_record, task_register
 from workspaces.models import Environment
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+NOT_OWNED = {"detail": "Lock not found or not owned by caller"}
 
 
 def started_task(environment: Environment, task_id: str, build: Build | None = None

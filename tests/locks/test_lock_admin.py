@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
-from accounts.models import User
 from locks.models import Lock
 from locks.services import lock_acquire
 from tests.locks.helpers import lock_url
-
-
-@pytest.fixture
-def admin_client(client, db):
-    user = User.objects.create(email="root@example.com", external_id="root",
-                               is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return client
 
 
 def test_changelist_filters_by_state(admin_client, tenant_a):

@@ -8,9 +8,8 @@ import pytest
 from django.utils import timezone
 
 from locks.models import Lock
-from tests.locks.helpers import TIMESTAMP, lock_url
+from tests.locks.helpers import NOT_OWNED, TIMESTAMP, lock_url
 
-NOT_OWNED = {"detail": "Lock not found or not owned by caller"}
 HELD = {"detail": {"status": "held_by_other", "error_message": "Lock is held by another owner"}}
 
 

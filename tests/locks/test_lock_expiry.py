@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.locks.helpers import lock_url
-
-NOT_OWNED = {"detail": "Lock not found or not owned by caller"}
+from tests.locks.helpers import NOT_OWNED, lock_url
 
 
 def test_lease_lapses_after_its_ttl_and_passes_to_another_owner(client_a):

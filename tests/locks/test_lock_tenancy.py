@@ -6,9 +6,7 @@ from __future__ import annotations
 from locks.models import Lock
 from tasks.services import task_event_record
 from tests import factories
-from tests.locks.helpers import lock_url, started_task
-
-NOT_OWNED = {"detail": "Lock not found or not owned by caller"}
+from tests.locks.helpers import NOT_OWNED, lock_url, started_task
 
 
 def test_other_environment_cannot_see_take_renew_or_release(client_a, client_b, tenant_a,

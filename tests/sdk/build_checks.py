@@ -8,7 +8,7 @@ from typing import Any
 from stardag.build import BuildExitStatus
 
 from tests.sdk.build_dags import static_edges
-from tests.sdk.conftest import COMMIT_HASH, SdkEnv
+from tests.sdk.env import COMMIT_HASH, SdkEnv
 
 FRESH_RUN = ["task_pending", "task_started", "task_completed"]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,10 @@ from django.conf import settings
 from django.core.servers.basehttp import WSGIServer
 from django.db import connections
 from django.test.testcases import LiveServerThread
-from rest_framework.test import APIClient
 
-from tests.conftest import Tenant, make_tenant
+from tests.factories import make_tenant
+from tests.sdk.env import COMMIT_HASH, SdkEnv
 
-COMMIT_HASH = "5dag0c0-test"
 _CLEARED_ENV = ("SHORT_SHA", "STARDAG_PROFILE", "STARDAG_WORKSPACE_ID",
                 "STARDAG_ENVIRONMENT_ID", "STARDAG_API_TIMEOUT")
 
@@ -65,31 +63,6 @@ def reset_sdk_caches() -> None:
     registry_provider.clear()
     target_factory_provider.clear()
     get_git_commit_hash.cache_clear()
-
-
-@dataclass
-class SdkEnv:
-    """A live server, one tenant whose API key the SDK uses, and a REST client to inspect."""
-
-    url: str
-    tenant: Tenant
-    target_root: Path
-
-    @property
-    def api(self) -> APIClient:
-        """In-process client with the same API key, for assertions through the REST API."""
-        return self.tenant.key_client()
-
-    def get(self, path: str) -> Any:
-        response = self.api.get(path)
-        assert response.status_code == 200, (path, response.status_code, response.content)
-        return response.json()
-
-    def registry(self) -> Any:
-        """A fresh ``APIRegistry`` built from the environment (what ``sd.build`` uses)."""
-        from stardag.registry import APIRegistry
-
-        return APIRegistry()
 
 
 @pytest.fixture

@@ -1,15 +1,16 @@
 """Every key kind and operator of the ``filter`` grammar (contract §7.1), with the exact set of
-matching tasks asserted. The catalog lives in ``conftest.py``; B's look-alikes never match.
+matching tasks asserted. The catalog lives in ``catalog.py``; B's look-alikes never match.
 """
 
 from __future__ import annotations
 
-from tests.search.conftest import ALL_A, Catalog
-
-
-def everything_but(*ids: str) -> set[str]:
-    return set(ALL_A) - set(ids)
-
+from tests.search.catalog import (
+    ALL_A,
+    PARAM_CASES,
+    Catalog,
+    everything_but,
+    mismatches,
+)
 
 CORE_CASES = [
     # text columns: =, !=, ~ (case-insensitive), numeric only where the text is a number
@@ -73,76 +74,12 @@ CORE_CASES = [
     ("created_at:!=:garbage", set()),
 ]
 
-PARAM_CASES = [
-    # = / != compare the ->> text: numbers and strings alike, missing never matches
-    ("param.lr:0.1", {"t1", "t3"}),
-    ("param.lr:!=:0.1", {"t2"}),
-    ("param.lr:0.10", set()),
-    ("param.lr:~:0.0", {"t2"}),
-    ("param.flag:true", {"t1"}),
-    ("param.flag:false", {"t2"}),
-    ("param.flag:True", set()),
-    ("param.label:hello", {"t1"}),
-    ("param.label:~:HELLO", {"t1", "t2"}),
-    ("param.label:5", {"t3", "t4"}),
-    ("param.label:!=:hello", {"t2", "t3", "t4"}),
-    ("param.label:null", set()),
-    ("param.label:~:%", set()),
-    ("param.label:~:_", set()),
-    ("param.ratio:1.5", {"t4"}),
-    ("param.ratio:1.50", set()),
-    ("param.score:-2", {"t5"}),
-    ("param.rows:1000", {"t3"}),
-    ("param.rows:1e3", set()),
-    ("param.__name:TrainModel", {"t1"}),
-    ("param.123:digits-key", {"t7"}),
-    ("param.nested.depth:3", {"t1"}),
-    ("param.nested.tag:~:X", {"t1"}),
-    ("param.nested.depth.deeper:1", set()),
-    ("param.items[0].k:a", {"t1"}),
-    ("param.items[1].k:b", {"t1"}),
-    ("param.items[0].k:!=:a", set()),
-    ("param.items[2].k:~:", set()),
-    # numeric operators: only JSON numbers match; a non-numeric filter value matches nothing
-    ("param.lr:>:0.05", {"t1"}),
-    ("param.lr:<=:0.1", {"t1", "t2"}),
-    ("param.epochs:>=:10", {"t1", "t2"}),
-    ("param.epochs:<:10", {"t4"}),
-    ("param.epochs:>:-1e3", {"t1", "t2", "t4"}),
-    ("param.epochs:<:abc", set()),
-    ("param.epochs:>:nan", set()),
-    ("param.epochs:>:1e999", set()),
-    ("param.rows:>=:1e3", {"t3"}),
-    ("param.score:<:-1.5", {"t5"}),
-    ("param.nested.depth:>:0", {"t1", "t2"}),
-    ("param.label:>=:5", {"t4"}),
-    ("param.flag:>:0", set()),
-    # asset.<name>.<path>: any asset of that name (any type) satisfying the clause
-    ("asset.metrics.accuracy:>:0.9", {"t1"}),
-    ("asset.metrics.accuracy:0.5", {"t2"}),
-    ("asset.metrics.accuracy:!=:0.5", {"t1"}),
-    ("asset.metrics.content:md", {"t2"}),
-    ("asset.report.content:~:# R", {"t1"}),
-    ("asset.metrics.loss:<:1", {"t1"}),
-    ("asset.missing.x:1", set()),
-]
-
 IGNORED_CASES = [
     "", ",", " , ,", "unknown:1", "task_name", "task_name:==:TrainModel", "task_name:!:x",
     "task_name:=>:x", "param.:x", "param.a-b:1", "param.items[x].k:a", "param.items[0]x:a",
     "param..a:1", "asset.metrics:1", "asset..x:1", "asset.:1", "Task_Name:TrainModel",
     "status:>=:running",
 ]
-
-
-def mismatches(catalog: Catalog, cases: list[tuple[str, set[str]]]) -> list[tuple]:
-    """Every case whose result differs from the expected set (all cases share one catalog)."""
-    found = []
-    for text, expected in cases:
-        actual = catalog.ids(filter=text)
-        if actual != expected:
-            found.append((text, sorted(expected), sorted(actual)))
-    return found
 
 
 def test_core_keys(catalog: Catalog) -> None:

@@ -12,8 +12,7 @@ from tasks.models import Task, TaskAsset
 from tasks.search import numbers as search_numbers
 from tasks.search.filters import TaskSearchFilterSet
 from tasks.services import task_assets_upsert
-from tests.search.conftest import Catalog
-from tests.search.test_search_filters import PARAM_CASES, mismatches
+from tests.search.catalog import PARAM_CASES, Catalog, mismatches
 
 NUMERIC_CASES = [case for case in PARAM_CASES if any(f":{op}:" in case[0]
                                                      for op in (">", "<", ">=", "<="))]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.search.conftest import SEARCH_URL, Catalog
+from tests.search.catalog import SEARCH_URL, Catalog
 
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None,

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tasks.models import Task
-from tests.search.conftest import SEARCH_URL, Catalog
+from tests.search.catalog import SEARCH_URL, Catalog
 
 RESULT_KEYS = {
     "task_id", "environment_id", "task_namespace", "task_name", "task_data", "version",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from builds.models import Build
 from tasks.models import Task, TaskAsset
-from tests.search.conftest import Catalog
+from tests.search.catalog import Catalog
 
 KEYS_URL = "/api/v1/tasks/search/keys"
 VALUES_URL = "/api/v1/tasks/search/values"

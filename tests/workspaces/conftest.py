@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from tests import factories
-from tests.conftest import Tenant
-from workspaces.models import Role, Workspace
+from tests.factories import Tenant
+from tests.workspaces.helpers import jwt_client
+from workspaces.models import Role
 
 PREFIXES = ["/api/v1/ui", "/api/v1"]
 
@@ -19,10 +19,6 @@ PREFIXES = ["/api/v1/ui", "/api/v1"]
 def prefix(request: pytest.FixtureRequest) -> str:
     """Every workspace endpoint is served under ``/api/v1/ui`` and ``/api/v1``."""
     return request.param
-
-
-def jwt_client(user: User, workspace: Workspace) -> APIClient:
-    return factories.bearer_client(factories.internal_token(user, workspace))
 
 
 @pytest.fixture
@@ -43,14 +39,10 @@ def owner_client(tenant_a: Tenant) -> APIClient:
 
 
 @pytest.fixture
-def admin_client(member_client: Callable[[str], APIClient]) -> APIClient:
+def admin_member_client(member_client: Callable[[str], APIClient]) -> APIClient:
     return member_client(Role.ADMIN)
 
 
 @pytest.fixture
 def plain_member_client(member_client: Callable[[str], APIClient]) -> APIClient:
     return member_client(Role.MEMBER)
-
-
-def detail(response: object) -> object:
-    return response.json()["detail"]  # type: ignore[attr-defined]

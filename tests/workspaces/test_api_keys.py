@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests import factories
-from tests.workspaces.conftest import detail
+from tests.workspaces.helpers import detail
 from workspaces.api_keys import hash_api_key
 from workspaces.models import ApiKey
 
@@ -22,9 +22,9 @@ def keys_url(prefix, environment):
             "/api-keys")
 
 
-def test_admin_creates_a_key_and_sees_it_once(prefix, tenant_a, admin_client):
-    response = admin_client.post(keys_url(prefix, tenant_a.environment), {"name": "CI"},
-                                 format="json")
+def test_admin_creates_a_key_and_sees_it_once(prefix, tenant_a, admin_member_client):
+    response = admin_member_client.post(keys_url(prefix, tenant_a.environment), {"name": "CI"},
+                                        format="json")
     assert response.status_code == 201
     body = response.json()
     raw = body["key"]
@@ -39,7 +39,7 @@ def test_admin_creates_a_key_and_sees_it_once(prefix, tenant_a, admin_client):
     assert body["created_by_id"] == str(stored.created_by_id)
     assert ISO_UTC.match(body["created_at"])
     assert (body["last_used_at"], body["revoked_at"]) == (None, None)
-    listed = admin_client.get(keys_url(prefix, tenant_a.environment)).json()
+    listed = admin_member_client.get(keys_url(prefix, tenant_a.environment)).json()
     assert all("key" not in item and "key_hash" not in item for item in listed)
 
 
@@ -96,15 +96,15 @@ def test_name_is_required(tenant_a):
     assert detail(response)[0]["loc"] == ["body"]
 
 
-def test_revoke_is_idempotent_and_keeps_first_time(prefix, tenant_a, admin_client, client_a):
+def test_revoke_is_idempotent_and_keeps_first_time(prefix, tenant_a, admin_member_client, client_a):
     key = ApiKey.objects.get(environment=tenant_a.environment)
     url = f"{keys_url(prefix, tenant_a.environment)}/{key.id}"
     assert client_a.get("/api/v1/target-roots").status_code == 200
-    assert admin_client.delete(url).status_code == 204
+    assert admin_member_client.delete(url).status_code == 204
     key.refresh_from_db()
     first = key.revoked_at
     assert first is not None
-    response = admin_client.delete(url)
+    response = admin_member_client.delete(url)
     assert response.status_code == 204
     key.refresh_from_db()
     assert key.revoked_at == first

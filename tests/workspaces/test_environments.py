@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests import factories
-from tests.workspaces.conftest import detail
+from tests.workspaces.helpers import detail
 from workspaces.models import ApiKey, Environment, TargetRoot
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +35,9 @@ def test_list_environments_oldest_first(prefix, tenant_a, plain_member_client,
     ]
 
 
-def test_admin_creates_an_environment(prefix, tenant_a, admin_client):
-    response = admin_client.post(envs_url(prefix, tenant_a.workspace),
-                                 {"name": "Production", "slug": "prod"}, format="json")
+def test_admin_creates_an_environment(prefix, tenant_a, admin_member_client):
+    response = admin_member_client.post(envs_url(prefix, tenant_a.workspace),
+                                        {"name": "Production", "slug": "prod"}, format="json")
     assert response.status_code == 201
     body = response.json()
     environment = Environment.objects.get(pk=body["id"])
@@ -114,9 +114,9 @@ def test_malformed_environment_id_is_422(prefix, tenant_a):
     assert detail(response)[0]["loc"] == ["path", "environment_id"]
 
 
-def test_patch_environment_semantics(prefix, tenant_a, admin_client):
+def test_patch_environment_semantics(prefix, tenant_a, admin_member_client):
     url = env_url(prefix, tenant_a.environment)
-    response = admin_client.patch(url, {"name": "Dev", "description": "Mine",
+    response = admin_member_client.patch(url, {"name": "Dev", "description": "Mine",
                                         "max_concurrent_locks": 4, "slug": "ignored"},
                                   format="json")
     assert response.status_code == 200
@@ -125,13 +125,14 @@ def test_patch_environment_semantics(prefix, tenant_a, admin_client):
     tenant_a.environment.refresh_from_db()
     assert (tenant_a.environment.description, tenant_a.environment.max_concurrent_locks) == (
         "Mine", 4)
-    admin_client.patch(url, {"name": None, "description": None, "max_concurrent_locks": None},
-                       format="json")
-    admin_client.patch(url)
+    admin_member_client.patch(url, {"name": None, "description": None,
+                                     "max_concurrent_locks": None},
+                              format="json")
+    admin_member_client.patch(url)
     tenant_a.environment.refresh_from_db()
     assert (tenant_a.environment.name, tenant_a.environment.description,
             tenant_a.environment.max_concurrent_locks) == ("Dev", "Mine", 4)
-    admin_client.patch(url, {"description": "", "max_concurrent_locks": 0}, format="json")
+    admin_member_client.patch(url, {"description": "", "max_concurrent_locks": 0}, format="json")
     tenant_a.environment.refresh_from_db()
     assert tenant_a.environment.description is None
     assert tenant_a.environment.max_concurrent_locks is None  # 0 removes the limit
@@ -156,11 +157,11 @@ def test_member_may_not_update_or_delete(prefix, tenant_a, plain_member_client):
         assert detail(response) == "Requires admin role or higher"
 
 
-def test_delete_environment_cascades(prefix, tenant_a, admin_client):
+def test_delete_environment_cascades(prefix, tenant_a, admin_member_client):
     staging = factories.make_environment(tenant_a.workspace, "staging")
     factories.make_api_key(staging)
     TargetRoot.objects.create(environment=staging, name="default", uri_prefix="s3://x/")
-    response = admin_client.delete(env_url(prefix, staging))
+    response = admin_member_client.delete(env_url(prefix, staging))
     assert response.status_code == 204
     assert response.content == b""
     assert not Environment.objects.filter(pk=staging.pk).exists()

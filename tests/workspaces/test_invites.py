@@ -11,7 +11,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests import factories
-from tests.workspaces.conftest import detail, jwt_client
+from tests.workspaces.helpers import detail, jwt_client
 from workspaces.invites import invite_send_email
 from workspaces.models import Invite, InviteStatus, Role, WorkspaceMember
 
@@ -27,10 +27,10 @@ def invite(workspace, email, role=Role.MEMBER, by=None, status=InviteStatus.PEND
                                  status=status)
 
 
-def test_admin_invites_by_email(prefix, tenant_a, admin_client):
-    response = admin_client.post(invites_url(prefix, tenant_a.workspace),
-                                 {"email": " New.Person@Example.COM ", "role": "admin"},
-                                 format="json")
+def test_admin_invites_by_email(prefix, tenant_a, admin_member_client):
+    response = admin_member_client.post(invites_url(prefix, tenant_a.workspace),
+                                        {"email": " New.Person@Example.COM ", "role": "admin"},
+                                        format="json")
     assert response.status_code == 201
     body = response.json()
     stored = Invite.objects.get(pk=body["id"])
@@ -45,9 +45,9 @@ def test_role_defaults_to_member(prefix, tenant_a):
     assert response.json()["role"] == "member"
 
 
-def test_only_owners_invite_owners(prefix, tenant_a, admin_client):
+def test_only_owners_invite_owners(prefix, tenant_a, admin_member_client):
     url = invites_url(prefix, tenant_a.workspace)
-    response = admin_client.post(url, {"email": "x@y.z", "role": "owner"}, format="json")
+    response = admin_member_client.post(url, {"email": "x@y.z", "role": "owner"}, format="json")
     assert response.status_code == 403
     assert detail(response) == "Requires owner role or higher"
     response = tenant_a.jwt_client().post(url, {"email": "x@y.z", "role": "owner"},

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests import factories
-from tests.workspaces.conftest import detail, jwt_client
+from tests.workspaces.helpers import detail, jwt_client
 from workspaces.models import Role, WorkspaceMember
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests import factories
-from tests.workspaces.conftest import detail
+from tests.workspaces.helpers import detail
 from workspaces.models import TargetRoot
 
 pytestmark = pytest.mark.django_db
@@ -39,20 +39,22 @@ def test_list_roots_oldest_first(prefix, tenant_a, plain_member_client,
     assert re.match(r"^\d{4}-.*\.\d{6}Z$", body[0]["created_at"])
 
 
-def test_admin_creates_updates_and_deletes_a_root(prefix, tenant_a, admin_client):
+def test_admin_creates_updates_and_deletes_a_root(prefix, tenant_a, admin_member_client):
     url = roots_url(prefix, tenant_a.environment)
-    created = admin_client.post(url, {"name": "default", "uri_prefix": "~/out/"}, format="json")
+    created = admin_member_client.post(url, {"name": "default", "uri_prefix": "~/out/"},
+                                       format="json")
     assert created.status_code == 201
     root_url = f"{url}/{created.json()['id']}"
-    assert admin_client.get(root_url).json()["uri_prefix"] == "~/out/"  # stored verbatim
-    updated = admin_client.patch(root_url, {"uri_prefix": "s3://b/p"}, format="json")
+    assert admin_member_client.get(root_url).json()["uri_prefix"] == "~/out/"  # stored verbatim
+    updated = admin_member_client.patch(root_url, {"uri_prefix": "s3://b/p"}, format="json")
     assert updated.status_code == 200
     assert (updated.json()["name"], updated.json()["uri_prefix"]) == ("default", "s3://b/p")
-    renamed = admin_client.patch(root_url, {"name": "main", "uri_prefix": None}, format="json")
+    renamed = admin_member_client.patch(root_url, {"name": "main", "uri_prefix": None},
+                                        format="json")
     assert (renamed.json()["name"], renamed.json()["uri_prefix"]) == ("main", "s3://b/p")
-    assert admin_client.delete(root_url).status_code == 204
+    assert admin_member_client.delete(root_url).status_code == 204
     assert not TargetRoot.objects.filter(environment=tenant_a.environment).exists()
-    missing = admin_client.get(root_url)
+    missing = admin_member_client.get(root_url)
     assert missing.status_code == 404
     assert detail(missing) == "Target root not found"
 

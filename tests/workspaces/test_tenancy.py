@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.workspaces.conftest import detail, jwt_client
+from tests.workspaces.helpers import detail, jwt_client
 from workspaces.models import (
     ApiKey,
     Environment,

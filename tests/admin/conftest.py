@@ -1,4 +1,5 @@
-"""Admin fixtures: a superuser console and a view-only staff user."""
+"""Admin fixtures: a view-only staff user (the superuser console is pytest-django's
+``admin_client``, signed in as ``admin_user``)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,6 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from accounts.models import User
-
-
-@pytest.fixture
-def operator(db: None) -> User:
-    return User.objects.create_superuser("ops@example.com", "a-long-test-password")
-
-
-@pytest.fixture
-def admin_site(client: Client, operator: User) -> Client:
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture

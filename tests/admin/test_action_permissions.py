@@ -44,10 +44,10 @@ def test_every_registered_action_declares_a_permission():
 
 
 @pytest.mark.parametrize(("changelist", "action"), ACTIONS)
-def test_view_only_staff_is_not_offered_the_action(viewer_site, admin_site, targets,
+def test_view_only_staff_is_not_offered_the_action(viewer_site, admin_client, targets,
                                                    changelist, action):
     assert action not in offered_actions(viewer_site, changelist)
-    assert action in offered_actions(admin_site, changelist)
+    assert action in offered_actions(admin_client, changelist)
 
 
 def test_view_only_staff_cannot_run_actions_by_posting_them(viewer_site, targets, client_a):
@@ -68,12 +68,12 @@ def test_view_only_staff_cannot_run_actions_by_posting_them(viewer_site, targets
     assert invite.status == InviteStatus.PENDING
 
 
-def test_view_only_staff_cannot_revoke_from_the_key_page(viewer_site, admin_site, targets):
+def test_view_only_staff_cannot_revoke_from_the_key_page(viewer_site, admin_client, targets):
     key, _, _ = targets
     page = viewer_site.get(f"/admin/workspaces/apikey/{key.pk}/change/")
     assert page.status_code == 200
     assert "/revoke/" not in page.content.decode()
-    assert "/revoke/" in admin_site.get(
+    assert "/revoke/" in admin_client.get(
         f"/admin/workspaces/apikey/{key.pk}/change/").content.decode()
     assert viewer_site.get(f"/admin/workspaces/apikey/{key.pk}/revoke/").status_code == 403
     assert viewer_site.post(f"/admin/workspaces/apikey/{key.pk}/revoke/").status_code == 403

@@ -24,21 +24,21 @@ def actions_offered(client, changelist):
 # --- Locks ------------------------------------------------------------------------------------
 
 
-def test_lock_rows_cannot_be_deleted_so_fencing_versions_keep_growing(admin_site, tenant_a,
+def test_lock_rows_cannot_be_deleted_so_fencing_versions_keep_growing(admin_client, tenant_a,
                                                                        client_a):
     lock = lock_acquire(environment=tenant_a.environment, name="fenced", owner_id="one").lock
-    assert "delete_selected" not in actions_offered(admin_site, "/admin/locks/lock/")
-    assert admin_site.get(f"/admin/locks/lock/{lock.pk}/delete/").status_code == 403
-    assert admin_site.post(f"/admin/locks/lock/{lock.pk}/delete/",
+    assert "delete_selected" not in actions_offered(admin_client, "/admin/locks/lock/")
+    assert admin_client.get(f"/admin/locks/lock/{lock.pk}/delete/").status_code == 403
+    assert admin_client.post(f"/admin/locks/lock/{lock.pk}/delete/",
                            {"post": "yes"}).status_code == 403
-    admin_site.post("/admin/locks/lock/", {"action": "delete_selected", "post": "yes",
+    admin_client.post("/admin/locks/lock/", {"action": "delete_selected", "post": "yes",
                                            "_selected_action": [lock.pk]})
     assert Lock.objects.filter(pk=lock.pk).exists()
-    page = admin_site.get(f"/admin/locks/lock/{lock.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/locks/lock/{lock.pk}/change/").content.decode()
     assert "deletelink" not in page
 
     # Force-release is the way out, and the next holder gets a newer fencing token.
-    admin_site.post("/admin/locks/lock/", {"action": "force_release",
+    admin_client.post("/admin/locks/lock/", {"action": "force_release",
                                            "_selected_action": [lock.pk]})
     taken = client_a.post(lock_url("fenced", "acquire"), {"owner_id": "two"}, format="json")
     assert taken.json()["lock"]["version"] == 1
@@ -47,28 +47,28 @@ def test_lock_rows_cannot_be_deleted_so_fencing_versions_keep_growing(admin_site
 # --- Workspaces -------------------------------------------------------------------------------
 
 
-def test_add_workspace_defaults_the_owner_to_the_operator(admin_site, operator):
-    page = admin_site.get("/admin/workspaces/workspace/add/")
+def test_add_workspace_defaults_the_owner_to_the_operator(admin_client, admin_user):
+    page = admin_client.get("/admin/workspaces/workspace/add/")
     form = page.context["adminform"].form
-    assert form["created_by"].value() == operator.pk
+    assert form["created_by"].value() == admin_user.pk
     assert form.fields["created_by"].required
     assert form.fields["created_by"].label == "Owner"
     assert "is_personal" not in form.fields
     assert page.context["inline_admin_formsets"] == []
 
-    response = admin_site.post("/admin/workspaces/workspace/add/", {
-        "name": "Ops Team", "slug": "ops-team", "description": "", "created_by": operator.pk})
+    response = admin_client.post("/admin/workspaces/workspace/add/", {
+        "name": "Ops Team", "slug": "ops-team", "description": "", "created_by": admin_user.pk})
     assert response.status_code == 302
     workspace = Workspace.objects.get(slug="ops-team")
     assert response["Location"] == "/admin/workspaces/workspace/"
     assert list(workspace.memberships.values_list("user", "role")) == [
-        (operator.pk, Role.OWNER)]
+        (admin_user.pk, Role.OWNER)]
     assert list(workspace.environments.values_list("slug", flat=True)) == ["default"]
-    assert workspace.created_by == operator and not workspace.is_personal
+    assert workspace.created_by == admin_user and not workspace.is_personal
 
 
-def test_add_workspace_for_another_owner(admin_site, tenant_b):
-    response = admin_site.post("/admin/workspaces/workspace/add/", {
+def test_add_workspace_for_another_owner(admin_client, tenant_b):
+    response = admin_client.post("/admin/workspaces/workspace/add/", {
         "name": "Bob's team", "slug": "bobs-team", "description": "For Bob",
         "created_by": tenant_b.user.pk})
     assert response.status_code == 302
@@ -82,8 +82,8 @@ def test_add_workspace_for_another_owner(admin_site, tenant_b):
         entry for entry in listed if entry["slug"] == "bobs-team").items()
 
 
-def test_add_workspace_needs_an_owner(admin_site):
-    response = admin_site.post("/admin/workspaces/workspace/add/", {
+def test_add_workspace_needs_an_owner(admin_client):
+    response = admin_client.post("/admin/workspaces/workspace/add/", {
         "name": "Nobody's", "slug": "nobodys", "description": "", "created_by": ""})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["created_by"]
@@ -105,112 +105,112 @@ def membership(workspace, user):
     return WorkspaceMember.objects.get(workspace=workspace, user=user)
 
 
-def test_inline_cannot_demote_the_only_owner(admin_site, tenant_a):
-    page = workspace_page(admin_site, tenant_a.workspace)
+def test_inline_cannot_demote_the_only_owner(admin_client, tenant_a):
+    page = workspace_page(admin_client, tenant_a.workspace)
     data = change_form_data(page)
     [row] = inline_rows(page, "memberships").values()
     data[f"{row}-role"] = Role.MEMBER
-    response = post_workspace(admin_site, tenant_a.workspace, data)
+    response = post_workspace(admin_client, tenant_a.workspace, data)
     assert response.status_code == 200
     assert "Cannot remove the last owner of Alice WS (alice-ws)." in response.content.decode()
     assert membership(tenant_a.workspace, tenant_a.user).role == Role.OWNER
 
 
-def test_inline_cannot_delete_the_only_owner(admin_site, tenant_a, tenant_b):
+def test_inline_cannot_delete_the_only_owner(admin_client, tenant_a, tenant_b):
     factories.add_member(tenant_a.workspace, tenant_b.user, Role.ADMIN)
-    page = workspace_page(admin_site, tenant_a.workspace)
+    page = workspace_page(admin_client, tenant_a.workspace)
     data = change_form_data(page)
     rows = {member.user: row for member, row in inline_rows(page, "memberships").items()}
     data[f"{rows[tenant_a.user]}-DELETE"] = "on"
-    response = post_workspace(admin_site, tenant_a.workspace, data)
+    response = post_workspace(admin_client, tenant_a.workspace, data)
     assert response.status_code == 200
     assert "Cannot remove the last owner" in response.content.decode()
     assert membership(tenant_a.workspace, tenant_a.user).role == Role.OWNER
 
 
-def test_inline_hands_the_owner_role_over_in_one_save(admin_site, tenant_a, tenant_b):
+def test_inline_hands_the_owner_role_over_in_one_save(admin_client, tenant_a, tenant_b):
     factories.add_member(tenant_a.workspace, tenant_b.user, Role.MEMBER)
-    page = workspace_page(admin_site, tenant_a.workspace)
+    page = workspace_page(admin_client, tenant_a.workspace)
     data = change_form_data(page)
     rows = {member.user: row for member, row in inline_rows(page, "memberships").items()}
     data[f"{rows[tenant_a.user]}-DELETE"] = "on"
     data[f"{rows[tenant_b.user]}-role"] = Role.OWNER
-    response = post_workspace(admin_site, tenant_a.workspace, data)
+    response = post_workspace(admin_client, tenant_a.workspace, data)
     assert response.status_code == 302
     assert list(tenant_a.workspace.memberships.values_list("user", "role")) == [
         (tenant_b.user.pk, Role.OWNER)]
 
 
-def test_inline_cannot_move_a_membership_to_another_user(admin_site, tenant_a, tenant_b):
-    page = workspace_page(admin_site, tenant_a.workspace)
+def test_inline_cannot_move_a_membership_to_another_user(admin_client, tenant_a, tenant_b):
+    page = workspace_page(admin_client, tenant_a.workspace)
     data = change_form_data(page)
     [row] = inline_rows(page, "memberships").values()
     data[f"{row}-user"] = str(tenant_b.user.pk)
-    response = post_workspace(admin_site, tenant_a.workspace, data)
+    response = post_workspace(admin_client, tenant_a.workspace, data)
     assert response.status_code == 200
     assert "cannot be moved to another user or workspace" in response.content.decode()
     assert membership(tenant_a.workspace, tenant_a.user).role == Role.OWNER
 
 
-def test_inline_edits_that_keep_an_owner_are_saved(admin_site, tenant_a, tenant_b):
+def test_inline_edits_that_keep_an_owner_are_saved(admin_client, tenant_a, tenant_b):
     second = factories.add_member(tenant_a.workspace, tenant_b.user, Role.OWNER)
-    page = workspace_page(admin_site, tenant_a.workspace)
+    page = workspace_page(admin_client, tenant_a.workspace)
     data = change_form_data(page)
     rows = {member.user: row for member, row in inline_rows(page, "memberships").items()}
     data[f"{rows[tenant_b.user]}-role"] = Role.ADMIN
-    assert post_workspace(admin_site, tenant_a.workspace, data).status_code == 302
+    assert post_workspace(admin_client, tenant_a.workspace, data).status_code == 302
     second.refresh_from_db()
     assert second.role == Role.ADMIN
 
 
-def test_user_page_inline_keeps_the_last_owner_too(admin_site, tenant_a):
+def test_user_page_inline_keeps_the_last_owner_too(admin_client, tenant_a):
     url = f"/admin/accounts/user/{tenant_a.user.pk}/change/"
-    page = admin_site.get(url)
+    page = admin_client.get(url)
     data = change_form_data(page)
     [row] = inline_rows(page, "memberships").values()
     data[f"{row}-role"] = Role.ADMIN
-    response = admin_site.post(url, data)
+    response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "Cannot remove the last owner of Alice WS (alice-ws)." in response.content.decode()
     data[f"{row}-role"] = Role.OWNER
     data[f"{row}-DELETE"] = "on"
-    assert "Cannot remove the last owner" in admin_site.post(url, data).content.decode()
+    assert "Cannot remove the last owner" in admin_client.post(url, data).content.decode()
     assert membership(tenant_a.workspace, tenant_a.user).role == Role.OWNER
 
 
 # --- API keys: revoked, never deleted ------------------------------------------------------------
 
 
-def test_api_keys_cannot_be_deleted(admin_site, tenant_a):
+def test_api_keys_cannot_be_deleted(admin_client, tenant_a):
     key = ApiKey.objects.get(environment=tenant_a.environment)
-    assert "delete_selected" not in actions_offered(admin_site, "/admin/workspaces/apikey/")
-    assert admin_site.get(f"/admin/workspaces/apikey/{key.pk}/delete/").status_code == 403
-    assert admin_site.post(f"/admin/workspaces/apikey/{key.pk}/delete/",
+    assert "delete_selected" not in actions_offered(admin_client, "/admin/workspaces/apikey/")
+    assert admin_client.get(f"/admin/workspaces/apikey/{key.pk}/delete/").status_code == 403
+    assert admin_client.post(f"/admin/workspaces/apikey/{key.pk}/delete/",
                            {"post": "yes"}).status_code == 403
-    page = admin_site.get(f"/admin/workspaces/apikey/{key.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/workspaces/apikey/{key.pk}/change/").content.decode()
     assert "deletelink" not in page
     assert ApiKey.objects.filter(pk=key.pk).exists()
 
 
-def test_revoke_button_on_the_key_page(admin_site, tenant_a, client_a):
+def test_revoke_button_on_the_key_page(admin_client, tenant_a, client_a):
     key = ApiKey.objects.get(environment=tenant_a.environment)
     change_url = f"/admin/workspaces/apikey/{key.pk}/change/"
     revoke_url = f"/admin/workspaces/apikey/{key.pk}/revoke/"
-    assert f'href="{revoke_url}"' in admin_site.get(change_url).content.decode()
-    confirm = admin_site.get(revoke_url)
+    assert f'href="{revoke_url}"' in admin_client.get(change_url).content.decode()
+    confirm = admin_client.get(revoke_url)
     assert confirm.status_code == 200
     assert "Yes, revoke it" in confirm.content.decode()
     key.refresh_from_db()
     assert key.revoked_at is None  # GET only asks
 
-    response = admin_site.post(revoke_url)
+    response = admin_client.post(revoke_url)
     assert response.status_code == 302 and response["Location"] == change_url
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert client_a.get("/api/v1/target-roots").status_code == 401
-    assert f'href="{revoke_url}"' not in admin_site.get(change_url).content.decode()
+    assert f'href="{revoke_url}"' not in admin_client.get(change_url).content.decode()
     first_revocation = key.revoked_at
-    admin_site.post(revoke_url)  # idempotent
+    admin_client.post(revoke_url)  # idempotent
     key.refresh_from_db()
     assert key.revoked_at == first_revocation
 

@@ -29,7 +29,7 @@ def readable_without_the_secret(cookie_value: str) -> str:
     return (zlib.decompress(raw) if compressed else raw).decode(errors="replace")
 
 
-def test_decoder_reads_a_signed_messages_cookie(admin_site):
+def test_decoder_reads_a_signed_messages_cookie(admin_client):
     """The decoder above really reads Django's signed message cookie (so an absent key below
     means the key is not there, not that we failed to read it)."""
     from django.contrib.messages.storage.cookie import CookieStorage
@@ -44,17 +44,17 @@ def test_decoder_reads_a_signed_messages_cookie(admin_site):
         response.cookies["messages"].value)
 
 
-def test_new_key_is_not_in_any_cookie_session_or_cacheable_response(admin_site, tenant_a):
-    response = admin_site.post("/admin/workspaces/apikey/add/",
+def test_new_key_is_not_in_any_cookie_session_or_cacheable_response(admin_client, tenant_a):
+    response = admin_client.post("/admin/workspaces/apikey/add/",
                                {"environment": tenant_a.environment.pk, "name": "deploy"})
     pages = [response]
     if response.status_code == 302:  # how the key used to travel: a message after a redirect
-        pages.append(admin_site.get(response["Location"]))
+        pages.append(admin_client.get(response["Location"]))
     [raw_key] = RAW_KEY.findall(pages[-1].content.decode())
     assert ApiKey.objects.get(name="deploy").key_hash == hash_api_key(raw_key)
 
     # Follow-up pages (where a stored message would surface) do not show it again.
-    later = [admin_site.get("/admin/workspaces/apikey/"), admin_site.get("/admin/")]
+    later = [admin_client.get("/admin/workspaces/apikey/"), admin_client.get("/admin/")]
     for page in (*pages, *later):
         for name, morsel in page.cookies.items():
             assert raw_key not in morsel.value, name

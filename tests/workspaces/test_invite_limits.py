@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
-from tests.workspaces.conftest import detail, jwt_client
+from tests.workspaces.helpers import detail, jwt_client
 from workspaces.models import Invite, InviteStatus, Role
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from stardag_site.domain_errors import NotFoundError, NotPermittedError
 from tests import factories
-from tests.workspaces.conftest import jwt_client
+from tests.workspaces.helpers import jwt_client
 from workspaces.models import Role, Workspace, WorkspaceMember
 from workspaces.services import member_remove, member_update
 

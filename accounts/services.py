@@ -108,7 +108,8 @@ def _refresh_profile(user: User, claims: dict[str, Any]) -> User:
     if changes:
         try:
             with transaction.atomic():
-                if "email" in changes and not _free_address_for(email=email, user_pk=user.pk):
+                if "email" in changes and not _free_address_for(email=changes["email"],
+                                                                 user_pk=user.pk):
                     changes.pop("email")
                     changes.pop("email_verified", None)
                 if changes:

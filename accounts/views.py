@@ -22,7 +22,11 @@ from accounts.serializers import (
 )
 from accounts.services import access_token_exchange
 from accounts.tokens import public_jwks
-from stardag_site.api.authentication import OidcTokenAuthentication, UserTokenAuthentication
+from stardag_site.api.authentication import (
+    OidcTokenAuthentication,
+    UserTokenAuthentication,
+    request_user,
+)
 from stardag_site.api.bodies import validated_body
 from stardag_site.api.schema import error_responses
 from workspaces.invites import invites_pending_for
@@ -63,7 +67,8 @@ class ExchangeView(APIView):
     )
     def post(self, request: Request) -> Response:
         workspace_id = validated_body(request, ExchangeSerializer)["workspace_id"]
-        token, expires_in = access_token_exchange(user=request.user, workspace_id=workspace_id)
+        token, expires_in = access_token_exchange(user=request_user(request),
+                                                  workspace_id=workspace_id)
         return Response({"access_token": token, "token_type": "Bearer",
                          "expires_in": expires_in})
 
@@ -85,7 +90,8 @@ class MyInvitesView(APIView):
                                            **error_responses(400, 401, 409)},
                    summary="Pending invites addressed to the caller's e-mail")
     def get(self, request: Request) -> Response:
-        return Response(MyInviteSerializer(invites_pending_for(request.user), many=True).data)
+        invites = invites_pending_for(request_user(request))
+        return Response(MyInviteSerializer(invites, many=True).data)
 
 
 @extend_schema(exclude=True)

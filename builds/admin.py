@@ -33,8 +33,8 @@ class LatestEventsFormSet(BaseInlineFormSet):
 class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Event
     formset = LatestEventsFormSet
-    fields = ["created_at", "event_type", "task", "error_message", "event_metadata"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "event_type", "task", "error_message",
+                                "event_metadata")
     extra = 0
     can_delete = False
     show_change_link = False
@@ -51,10 +51,9 @@ class BuildAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "environment__workspace"]
     list_select_related = ["environment__workspace", "user"]
     search_fields = ["name", "commit_hash", "=root_tasks__task_id"]
-    readonly_fields = ["id", "environment", "user", "name", "description", "commit_hash",
-                       "root_task_ids", "created_at", "status", "started_at", "completed_at",
-                       "status_trigger", "all_events"]
-    fields = readonly_fields
+    readonly_fields = fields = ("id", "environment", "user", "name", "description",
+                                "commit_hash", "root_task_ids", "created_at", "status",
+                                "started_at", "completed_at", "status_trigger", "all_events")
     ordering = ["-created_at"]
     inlines = [EventInline]
     show_full_result_count = False
@@ -74,6 +73,5 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     list_per_page = 100
     show_full_result_count = False
-    fields = ["id", "build", "task", "event_type", "created_at", "error_message",
-              "event_metadata"]
-    readonly_fields = fields
+    fields = readonly_fields = ("id", "build", "task", "event_type", "created_at",
+                                "error_message", "event_metadata")

@@ -27,7 +27,8 @@ def trigger_users(builds: Iterable[Build]) -> dict[str, User]:
     subjects = {build.status_trigger for build in builds if build.status_trigger}
     if not subjects:
         return {}
-    return {user.external_id: user for user in User.objects.filter(external_id__in=subjects)}
+    return {str(user.external_id): user
+            for user in User.objects.filter(external_id__in=subjects)}
 
 
 class BuildSerializer(serializers.ModelSerializer):

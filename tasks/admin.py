@@ -16,8 +16,7 @@ from tasks.models import Task, TaskAsset, TaskDependency
 class UpstreamInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TaskDependency
     fk_name = "dependent"
-    fields = ["dependency"]
-    readonly_fields = fields
+    fields = readonly_fields = ("dependency",)
     extra = 0
     verbose_name = "depends on"
     verbose_name_plural = "depends on"
@@ -26,8 +25,7 @@ class UpstreamInline(ReadOnlyAdminMixin, admin.TabularInline):
 class DownstreamInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TaskDependency
     fk_name = "dependency"
-    fields = ["dependent"]
-    readonly_fields = fields
+    fields = readonly_fields = ("dependent",)
     extra = 0
     verbose_name = "needed by"
     verbose_name_plural = "needed by"
@@ -35,8 +33,7 @@ class DownstreamInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class AssetInline(ReadOnlyAdminMixin, admin.StackedInline):
     model = TaskAsset
-    fields = ["asset_type", "name", "body", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("asset_type", "name", "body", "created_at")
     extra = 0
 
 
@@ -49,12 +46,11 @@ class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # would replace it (one query per row for the environment column, stumble 9).
     list_select_related = ["environment__workspace"]
     search_fields = ["=task_id", "task_name", "task_namespace"]
-    readonly_fields = ["id", "task_id", "environment", "task_namespace", "task_name",
-                       "task_data", "version", "output_uri", "created_at", "status",
-                       "started_at", "completed_at", "error_message", "waiting_for_lock",
-                       "status_build", "last_build", "asset_count", "last_event_at",
-                       "all_events"]
-    fields = readonly_fields
+    readonly_fields = fields = ("id", "task_id", "environment", "task_namespace", "task_name",
+                                "task_data", "version", "output_uri", "created_at", "status",
+                                "started_at", "completed_at", "error_message", "waiting_for_lock",
+                                "status_build", "last_build", "asset_count", "last_event_at",
+                                "all_events")
     ordering = ["-created_at"]
     inlines = [UpstreamInline, DownstreamInline, AssetInline, EventInline]
     show_full_result_count = False

@@ -164,7 +164,9 @@ class GraphNodeSerializer(serializers.ModelSerializer):
 
 
 class GraphEdgeSerializer(serializers.Serializer):
-    source = serializers.UUIDField()
+    # A field named like DRF's ``Field.source`` attribute; the serializer metaclass moves
+    # declared fields out of the class namespace, so nothing is shadowed at run time.
+    source = serializers.UUIDField()  # type: ignore[assignment]
     target = serializers.UUIDField()
     is_dynamic = serializers.BooleanField()
 

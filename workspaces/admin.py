@@ -29,6 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 
+from accounts.models import User
 from stardag_site.domain_errors import NotFoundError
 from workspaces.api_keys import api_key_create, api_key_revoke
 from workspaces.invites import invite_cancel
@@ -94,7 +95,8 @@ class MembershipFormSet(BaseInlineFormSet):
         lost: dict[Any, set[Any]] = {}  # workspace id → users whose owner role goes away
         gained: dict[Any, set[Any]] = {}  # workspace id → users who are owners afterwards
         for form in self.forms:
-            deleted = self.can_delete and self._should_delete_form(form)
+            # Django's own test for "marked for deletion" (not in the stubs)
+            deleted = self.can_delete and self._should_delete_form(form)  # type: ignore[attr-defined]
             original = before.get(form.instance.pk) if form.instance.pk else None
             if original is None and (deleted or not form.has_changed()):
                 continue  # an empty or discarded extra form
@@ -204,7 +206,7 @@ class WorkspaceAdmin(MembershipAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["created_by"]
     inlines = [MemberInline, EnvironmentInline]
 
-    def get_fields(self, request: HttpRequest, obj: Workspace | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Workspace | None = None) -> Any:
         if obj is None:
             return ["name", "slug", "description", "created_by"]
         return super().get_fields(request, obj)
@@ -389,7 +391,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
                        "last_used_at", "revoked_at"]
     change_form_template = "admin/workspaces/apikey/change_form.html"
 
-    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
         if obj is None:
             return ["environment", "name"]
         return ["id", "name", "environment", "key_prefix", "key_hash", "created_by",
@@ -415,8 +417,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
+        operator = request.user  # the admin only lets a signed-in staff user get here
+        assert isinstance(operator, User)
         new_key = api_key_create(environment=obj.environment, name=obj.name,
-                                 created_by=request.user)
+                                 created_by=operator)
         adopt(obj, new_key.api_key)
         obj._raw_key = new_key.raw_key  # type: ignore[attr-defined]  # for response_add only
 

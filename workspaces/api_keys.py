@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from audit.services import audit_record
 from workspaces.models import ApiKey, Environment
 
@@ -37,7 +38,8 @@ def generate_raw_key(environment_id: object) -> str:
     return f"sk_{env_hex}_{secrets.token_urlsafe(24)}"
 
 
-def api_key_create(*, environment: Environment, name: str, created_by: object = None) -> NewApiKey:
+def api_key_create(*, environment: Environment, name: str,
+                   created_by: User | None = None) -> NewApiKey:
     """Create a key and return it with the only copy of its secret."""
     raw_key = generate_raw_key(environment.id)
     api_key = ApiKey.objects.create(

@@ -8,6 +8,8 @@ from ``accounts/urls.py`` so that it is served once, not under both workspace pr
 
 from __future__ import annotations
 
+import uuid
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -15,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from stardag_site.api.authentication import request_user
 from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import NotFound
 from stardag_site.api.mixins import SdkScopedMixin
@@ -116,7 +119,7 @@ class ApiKeyListView(WorkspaceView):
         parse_uuid(environment_id, "environment_id")
         name = validated_body(request, ApiKeyCreateSerializer)["name"]
         new_key = api_key_create(environment=self.environment_of(membership), name=name,
-                                 created_by=request.user)
+                                 created_by=request_user(request))
         body = {**ApiKeySerializer(new_key.api_key).data, "key": new_key.raw_key}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -160,7 +163,7 @@ class TargetRootListView(WorkspaceView):
 @extend_schema(tags=["target-roots"],
                parameters=[WORKSPACE_ID, ENVIRONMENT_ID, path_uuid("root_id")])
 class TargetRootDetailView(WorkspaceView):
-    def root(self, environment: Environment, root_id: object) -> TargetRoot:
+    def root(self, environment: Environment, root_id: uuid.UUID) -> TargetRoot:
         root = TargetRoot.objects.filter(pk=root_id, environment=environment).first()
         if root is None:
             raise NotFound("Target root not found")

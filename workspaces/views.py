@@ -8,6 +8,8 @@ service and render.
 
 from __future__ import annotations
 
+import uuid
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -15,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stardag_site.api.authentication import UserTokenAuthentication
+from stardag_site.api.authentication import UserTokenAuthentication, request_user
 from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import NotFound
 from stardag_site.api.mixins import WorkspaceScopedMixin
@@ -68,7 +70,7 @@ class WorkspaceListView(APIView):
                    summary="Create a shared workspace with its first environment")
     def post(self, request: Request) -> Response:
         data = validated_body(request, WorkspaceCreateSerializer)
-        workspace = services.workspace_create(user=request.user, **data)
+        workspace = services.workspace_create(user=request_user(request), **data)
         return Response(WorkspaceSerializer(workspace).data, status=status.HTTP_201_CREATED)
 
 
@@ -112,7 +114,7 @@ class MemberListView(WorkspaceView):
 
 @extend_schema(tags=["members"], parameters=[WORKSPACE_ID, path_uuid("member_id")])
 class MemberDetailView(WorkspaceView):
-    def member(self, membership: WorkspaceMember, member_id: object) -> WorkspaceMember:
+    def member(self, membership: WorkspaceMember, member_id: uuid.UUID) -> WorkspaceMember:
         member = (
             WorkspaceMember.objects.select_related("user", "workspace")
             .filter(pk=member_id, workspace_id=membership.workspace_id)
@@ -185,7 +187,7 @@ class InviteAcceptView(APIView):
     @extend_schema(responses={200: WorkspaceSerializer, **error_responses(401, 404, 422)})
     def post(self, request: Request, invite_id: str) -> Response:
         workspace = invites.invite_accept(invite_id=parse_uuid(invite_id, "invite_id"),
-                                           user=request.user)
+                                           user=request_user(request))
         return Response(WorkspaceSerializer(workspace).data)
 
 
@@ -195,6 +197,7 @@ class InviteDeclineView(APIView):
 
     @extend_schema(responses={204: None, **error_responses(401, 404, 422)})
     def post(self, request: Request, invite_id: str) -> Response:
-        invites.invite_decline(invite_id=parse_uuid(invite_id, "invite_id"), user=request.user)
+        invites.invite_decline(invite_id=parse_uuid(invite_id, "invite_id"),
+                               user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 

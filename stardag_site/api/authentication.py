@@ -48,6 +48,14 @@ class Principal:
     claims: dict[str, Any] = field(default_factory=dict)
 
 
+def request_user(request: Request) -> User:
+    """The person behind the credential, for views whose authentication classes always resolve
+    one (internal and identity-provider tokens raise 401 otherwise; API keys never get here)."""
+    user = request.user
+    assert isinstance(user, User), "this view's authentication resolves a user or raises 401"
+    return user
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer`` header; other schemes count as none."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -114,7 +122,7 @@ def resolve_environment(principal: Principal, raw_value: str | None) -> Environm
             pk=uuid.UUID(value)
         ).first()
     except ValueError:
-        environment = (
+        environment = None if principal.workspace_id is None else (
             Environment.objects.select_related("workspace")
             .filter(workspace_id=principal.workspace_id, slug=value)
             .first()

@@ -18,7 +18,7 @@ ValidationItem = dict[str, Any]
 class ContractError(APIException):
     """An API error whose ``detail`` is rendered as-is under the ``detail`` key."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_detail = "Bad request."
 
     def __init__(self, detail: Any = None, *, status_code: int | None = None,

@@ -11,29 +11,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
-from rest_framework.request import Request
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.views import APIView
 
 from stardag_site.api.authentication import (
     InternalTokenAuthentication,
     Principal,
     SdkAuthentication,
+    request_user,
 )
 from stardag_site.api.errors import Forbidden, NotFound
 from stardag_site.api.params import parse_uuid
 from workspaces.models import Environment, Role, WorkspaceMember, role_at_least
 
+# The mixins only ever sit on DRF views; the type checker is told so (at run time: object).
+if TYPE_CHECKING:
+    _View = APIView
+else:
+    _View = object
 
-class SdkScopedMixin:
+
+class SdkScopedMixin(_View):
     """For views under /api/v1/builds, /tasks, /locks, /target-roots."""
 
-    authentication_classes = [SdkAuthentication]
-    request: Request
+    authentication_classes: Sequence[type[BaseAuthentication]] = [SdkAuthentication]
 
     @property
     def principal(self) -> Principal:
-        return self.request.auth  # type: ignore[return-value]
+        return cast(Principal, self.request.auth)  # what our authentication classes store
 
     @property
     def environment(self) -> Environment:
@@ -42,18 +50,17 @@ class SdkScopedMixin:
         return environment
 
 
-class WorkspaceScopedMixin:
+class WorkspaceScopedMixin(_View):
     """For views under /api/v1/{ui/}workspaces/{workspace_id}/..."""
 
-    authentication_classes = [InternalTokenAuthentication]
-    request: Request
+    authentication_classes: Sequence[type[BaseAuthentication]] = [InternalTokenAuthentication]
     kwargs: dict[str, Any]
 
     def membership(self, minimum: str = Role.MEMBER) -> WorkspaceMember:
         workspace_id = parse_uuid(self.kwargs["workspace_id"], "workspace_id")
         membership = (
             WorkspaceMember.objects.select_related("workspace")
-            .filter(workspace_id=workspace_id, user=self.request.user)
+            .filter(workspace_id=workspace_id, user=request_user(self.request))
             .first()
         )
         if membership is None:

@@ -28,6 +28,6 @@ def paginate(queryset: QuerySet[Any], params: PageParams) -> tuple[list[Any], in
 
 
 def page_body(items_key: str, items: Sequence[Any], total: int, params: PageParams,
-              serialize: Callable[[Sequence[Any]], list[Any]]) -> dict[str, Any]:
+              serialize: Callable[[Any], Any]) -> dict[str, Any]:
     return {items_key: serialize(items), "total": total, "page": params.page,
             "page_size": params.page_size}

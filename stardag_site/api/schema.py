@@ -81,7 +81,7 @@ class StardagAutoSchema(AutoSchema):
       is fine too") that drf-spectacular adds for ``AllowAny`` views would be a lie.
     """
 
-    def get_description(self) -> str:
+    def get_description(self) -> str:  # type: ignore[override]  # AutoSchema's, not DRF's
         return ""
 
     def get_auth(self) -> list[dict[str, list[Any]]]:

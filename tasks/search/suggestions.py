@@ -129,8 +129,8 @@ def _tally(documents: Iterable[tuple[str, Any]]) -> list[KeyStat]:
         for key, json_type in seen.items():
             counts[key] = counts.get(key, 0) + 1
             if json_type is not None:
-                tally = types.setdefault(key, {})
-                tally[json_type] = tally.get(json_type, 0) + 1
+                seen_types = types.setdefault(key, {})
+                seen_types[json_type] = seen_types.get(json_type, 0) + 1
     stats = []
     for key, count in counts.items():
         tally = types.get(key)
@@ -281,13 +281,13 @@ def suggest_values(*, environment: Environment, key: str, prefix: str,
             path = parse_path(path_text)
             if path is None or not valid_asset_name(name):
                 return []
-            rows = (
+            asset_rows = (
                 TaskAsset.objects.filter(environment=environment, name=name)
                 .order_by("-created_at", "-id")
                 .annotate(v=JsonText(F("body"), path), t=JsonType(F("body"), path))
                 .values_list("v", "t")[:VALUE_SAMPLE]
             )
-            return _json_values(rows, prefix, limit)
+            return _json_values(asset_rows, prefix, limit)
         return []
 
     return _cached(("values", environment.pk, key, prefix, limit), compute)

@@ -100,8 +100,8 @@ class LoginLockoutAdmin(admin.ModelAdmin):
                     "path_info"]
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
-    fields = [*list_display, "user_agent"]
-    readonly_fields = fields
+    fields = readonly_fields = ("username", "ip_address", "failures_since_start", "attempt_time",
+                                "path_info", "user_agent")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -182,8 +182,11 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
     def cancel(self, request: Request, build_id: str) -> Response:
         build = self.get_build()
         cascade = request.query_params.get("cascade", "").lower() in ("true", "1")
-        build, cascaded = build_cancel(build=build, cascade=cascade,
-                                       metadata=self._attribution())
+        metadata = build_attribution(
+            requested="triggered_by_user_id" in request.query_params,
+            user=self._internal_user(),
+        )
+        build, cascaded = build_cancel(build=build, cascade=cascade, metadata=metadata)
         body = build_body(build)
         if cascade:
             body = {**body, "cascaded_task_ids": cascaded, "cascaded_task_count": len(cascaded)}

@@ -88,19 +88,21 @@ class GzipRequestBodyMiddleware:
             length = 0
         if length > cap:
             return JsonResponse({"detail": "Request body too large"}, status=413)
-        compressed = request._stream.read(length) if length else b""  # type: ignore[attr-defined]
+        compressed = request._stream.read(length) if length else b""
         inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        complete = False
         try:
             body = inflater.decompress(compressed, cap + 1)
+            complete = inflater.eof
         except zlib.error:
-            body, inflater = b"", None
+            body = b""
         if len(body) > cap:
             return JsonResponse({"detail": "Request body too large"}, status=413)
-        if inflater is None or not inflater.eof:
+        if not complete:
             item = {"type": "json_invalid", "loc": ["body", 0],
                     "msg": "Body is not a valid gzip stream"}
             return JsonResponse({"detail": [item]}, status=422)
-        request._stream = io.BytesIO(body)  # type: ignore[attr-defined]
+        request._stream = io.BytesIO(body)
         request.META["CONTENT_LENGTH"] = str(len(body))
         del request.META["HTTP_CONTENT_ENCODING"]
         return None

@@ -128,7 +128,8 @@ def task_latest_step(state: TaskLatest, event: EventLike) -> TaskLatest:
                     status_build_id=event.build_id)
     if kind == "task_started":
         metadata = event.event_metadata or {}
-        state = replace(state, **{field: metadata.get(field) for field in EXECUTOR_FIELDS})
+        executor: dict[str, Any] = {field: metadata.get(field) for field in EXECUTOR_FIELDS}
+        state = replace(state, **executor)
     return state
 
 

@@ -170,7 +170,8 @@ class EnvironmentFormSet(BaseInlineFormSet):
             return
         Workspace.objects.select_for_update().filter(pk=self.instance.pk).first()
         kept = [form for form in self.forms
-                if not (self.can_delete and self._should_delete_form(form))
+                if not (self.can_delete
+                        and self._should_delete_form(form))  # type: ignore[attr-defined]
                 and (form.instance.pk or form.has_changed())]
         if not kept:
             raise ValidationError("Cannot delete the last environment.")

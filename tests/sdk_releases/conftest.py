@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from tests.conftest import Tenant, make_tenant
+from tests.factories import Tenant, make_tenant
 
 # Importing the 0.1.6 SDK tests' conftest applies its live-server choice (a serial server on
 # in-memory SQLite, threaded otherwise) to these tests too.

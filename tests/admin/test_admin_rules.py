@@ -218,47 +218,47 @@ def test_revoke_button_on_the_key_page(admin_client, tenant_a, client_a):
 # --- Environments: a workspace keeps one ---------------------------------------------------------
 
 
-def test_inline_cannot_delete_the_last_environment(admin_site, tenant_a):
-    page = workspace_page(admin_site, tenant_a.workspace)
+def test_inline_cannot_delete_the_last_environment(admin_client, tenant_a):
+    page = workspace_page(admin_client, tenant_a.workspace)
     data = change_form_data(page)
     [row] = inline_rows(page, "environments").values()
     data[f"{row}-DELETE"] = "on"
-    response = post_workspace(admin_site, tenant_a.workspace, data)
+    response = post_workspace(admin_client, tenant_a.workspace, data)
     assert response.status_code == 200
     assert "Cannot delete the last environment." in response.content.decode()
     assert tenant_a.workspace.environments.count() == 1
 
 
-def test_inline_deletes_an_environment_through_the_service(admin_site, tenant_a):
+def test_inline_deletes_an_environment_through_the_service(admin_client, tenant_a):
     extra = factories.make_environment(tenant_a.workspace, "staging")
-    page = workspace_page(admin_site, tenant_a.workspace)
+    page = workspace_page(admin_client, tenant_a.workspace)
     data = change_form_data(page)
     rows = {env.slug: row for env, row in inline_rows(page, "environments").items()}
     data[f"{rows['staging']}-DELETE"] = "on"
-    assert post_workspace(admin_site, tenant_a.workspace, data).status_code == 302
+    assert post_workspace(admin_client, tenant_a.workspace, data).status_code == 302
     assert not tenant_a.workspace.environments.filter(pk=extra.pk).exists()
 
 
-def test_environment_delete_page_refuses_the_last_one(admin_site, tenant_a):
+def test_environment_delete_page_refuses_the_last_one(admin_client, tenant_a):
     env = tenant_a.environment
-    page = admin_site.get(f"/admin/workspaces/environment/{env.pk}/delete/")
+    page = admin_client.get(f"/admin/workspaces/environment/{env.pk}/delete/")
     assert "keeps at least one environment" in page.content.decode()
-    admin_site.post(f"/admin/workspaces/environment/{env.pk}/delete/", {"post": "yes"})
-    admin_site.post("/admin/workspaces/environment/", {
+    admin_client.post(f"/admin/workspaces/environment/{env.pk}/delete/", {"post": "yes"})
+    admin_client.post("/admin/workspaces/environment/", {
         "action": "delete_selected", "post": "yes", "_selected_action": [env.pk]})
     assert tenant_a.workspace.environments.filter(pk=env.pk).exists()
 
     extra = factories.make_environment(tenant_a.workspace, "staging")
-    admin_site.post(f"/admin/workspaces/environment/{extra.pk}/delete/", {"post": "yes"})
+    admin_client.post(f"/admin/workspaces/environment/{extra.pk}/delete/", {"post": "yes"})
     assert not tenant_a.workspace.environments.filter(pk=extra.pk).exists()
 
 
-def test_environment_cannot_be_moved_to_another_workspace(admin_site, tenant_a):
-    page = admin_site.get(f"/admin/workspaces/environment/{tenant_a.environment.pk}/change/")
+def test_environment_cannot_be_moved_to_another_workspace(admin_client, tenant_a):
+    page = admin_client.get(f"/admin/workspaces/environment/{tenant_a.environment.pk}/change/")
     assert "workspace" not in page.context["adminform"].form.fields
 
 
-def test_environment_with_keys_locks_and_builds_is_deleted_with_its_data(admin_site, tenant_a,
+def test_environment_with_keys_locks_and_builds_is_deleted_with_its_data(admin_client, tenant_a,
                                                                          client_a):
     """Keys and locks cannot be deleted one by one, but they go with their environment (as with
     the API's environment delete)."""
@@ -268,9 +268,9 @@ def test_environment_with_keys_locks_and_builds_is_deleted_with_its_data(admin_s
     factories.make_api_key(extra)
     lock_acquire(environment=extra, name="held", owner_id="x")
     Build.objects.create(environment=extra, name="b-1")
-    page = admin_site.get(f"/admin/workspaces/environment/{extra.pk}/delete/")
+    page = admin_client.get(f"/admin/workspaces/environment/{extra.pk}/delete/")
     assert "Are you sure you want to delete" in page.content.decode()
-    admin_site.post(f"/admin/workspaces/environment/{extra.pk}/delete/", {"post": "yes"})
+    admin_client.post(f"/admin/workspaces/environment/{extra.pk}/delete/", {"post": "yes"})
     assert not tenant_a.workspace.environments.filter(pk=extra.pk).exists()
     assert not Lock.objects.filter(environment_id=extra.pk).exists()
 

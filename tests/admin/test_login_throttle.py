@@ -14,7 +14,7 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "a-long-test-password"
+PASSWORD = "password"  # pytest-django's admin_user
 LIMIT = settings.AXES_FAILURE_LIMIT
 
 
@@ -38,13 +38,13 @@ def test_defaults():
     assert settings.AUTHENTICATION_BACKENDS[0] == "accounts.login_throttle.LoginThrottleBackend"
 
 
-def test_account_is_locked_after_n_failures_from_anywhere(operator):
+def test_account_is_locked_after_n_failures_from_anywhere(admin_user):
     for n in range(LIMIT):  # each from another address: only the account links them
-        response, _ = sign_in("ops@example.com" if n % 2 else "OPS@Example.com ", "wrong",
+        response, _ = sign_in("admin@example.com" if n % 2 else "ADMIN@Example.com ", "wrong",
                               address=f"198.51.100.{n + 1}")
         # The login form again, with its error; the N-th failure already answers the lock.
         assert response.status_code == (200 if n < LIMIT - 1 else 429)
-    assert_refused(*sign_in("ops@example.com", PASSWORD, address="203.0.113.7"))
+    assert_refused(*sign_in("admin@example.com", PASSWORD, address="203.0.113.7"))
     # Other accounts are not affected, not even from the addresses used above.
     from accounts.models import User
 
@@ -52,60 +52,60 @@ def test_account_is_locked_after_n_failures_from_anywhere(operator):
     assert sign_in("other@example.com", PASSWORD, address="198.51.100.1")[1]
 
 
-def test_address_is_locked_after_n_failures_on_any_accounts(operator):
+def test_address_is_locked_after_n_failures_on_any_accounts(admin_user):
     for n in range(LIMIT):
         sign_in(f"guess{n}@example.com", "wrong", address="192.0.2.66")
-    assert_refused(*sign_in("ops@example.com", PASSWORD, address="192.0.2.66"))
-    assert sign_in("ops@example.com", PASSWORD, address="192.0.2.67")[1]
+    assert_refused(*sign_in("admin@example.com", PASSWORD, address="192.0.2.66"))
+    assert sign_in("admin@example.com", PASSWORD, address="192.0.2.67")[1]
 
 
-def test_fewer_failures_do_not_lock(operator):
+def test_fewer_failures_do_not_lock(admin_user):
     for _ in range(LIMIT - 1):
-        sign_in("ops@example.com", "wrong")
-    assert sign_in("ops@example.com", PASSWORD)[1]
+        sign_in("admin@example.com", "wrong")
+    assert sign_in("admin@example.com", PASSWORD)[1]
 
 
-def test_lock_ends_after_the_cool_off(operator):
+def test_lock_ends_after_the_cool_off(admin_user):
     for _ in range(LIMIT):
-        sign_in("ops@example.com", "wrong")
-    assert_refused(*sign_in("ops@example.com", PASSWORD))
+        sign_in("admin@example.com", "wrong")
+    assert_refused(*sign_in("admin@example.com", PASSWORD))
     AccessAttempt.objects.update(
         attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1))
-    assert sign_in("ops@example.com", PASSWORD)[1]
+    assert sign_in("admin@example.com", PASSWORD)[1]
 
 
-def test_operator_lifts_a_lock_by_deleting_the_attempt(operator, admin_site):
+def test_operator_lifts_a_lock_by_deleting_the_attempt(admin_user, admin_client):
     for _ in range(LIMIT):
-        sign_in("ops@example.com", "wrong", address="192.0.2.9")
-    assert_refused(*sign_in("ops@example.com", PASSWORD, address="192.0.2.10"))
-    listing = admin_site.get("/admin/axes/accessattempt/")
-    assert listing.status_code == 200 and "ops@example.com" in listing.content.decode()
-    selected = list(AccessAttempt.objects.filter(username="ops@example.com")
+        sign_in("admin@example.com", "wrong", address="192.0.2.9")
+    assert_refused(*sign_in("admin@example.com", PASSWORD, address="192.0.2.10"))
+    listing = admin_client.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200 and "admin@example.com" in listing.content.decode()
+    selected = list(AccessAttempt.objects.filter(username="admin@example.com")
                     .values_list("pk", flat=True))
     assert selected
-    admin_site.post("/admin/axes/accessattempt/", {
+    admin_client.post("/admin/axes/accessattempt/", {
         "action": "delete_selected", "post": "yes", "_selected_action": selected})
-    assert not AccessAttempt.objects.filter(username="ops@example.com").exists()
-    assert sign_in("ops@example.com", PASSWORD, address="192.0.2.10")[1]
+    assert not AccessAttempt.objects.filter(username="admin@example.com").exists()
+    assert sign_in("admin@example.com", PASSWORD, address="192.0.2.10")[1]
 
 
-def test_forwarded_for_is_ignored_unless_proxies_are_configured(operator, settings):
+def test_forwarded_for_is_ignored_unless_proxies_are_configured(admin_user, settings):
     for n in range(LIMIT):
         sign_in(f"guess{n}@example.com", "wrong", address="192.0.2.50",
                 HTTP_X_FORWARDED_FOR=f"10.9.9.{n}")
     # A client cannot escape its address's lock by sending a made-up header.
-    assert_refused(*sign_in("ops@example.com", PASSWORD, address="192.0.2.50",
+    assert_refused(*sign_in("admin@example.com", PASSWORD, address="192.0.2.50",
                             HTTP_X_FORWARDED_FOR="10.1.1.1"))
 
 
-def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended(operator, settings):
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended(admin_user, settings):
     settings.ADMIN_LOGIN_PROXY_COUNT = 1
     proxy = "10.0.0.2"
     for n in range(LIMIT):  # the client forges a left-most entry; the proxy appends the truth
         sign_in(f"guess{n}@example.com", "wrong", address=proxy,
                 HTTP_X_FORWARDED_FOR=f"10.7.7.{n}, 198.51.100.77")
-    assert_refused(*sign_in("ops@example.com", PASSWORD, address=proxy,
+    assert_refused(*sign_in("admin@example.com", PASSWORD, address=proxy,
                             HTTP_X_FORWARDED_FOR="198.51.100.77"))
     # Another client behind the same proxy still signs in.
-    assert sign_in("ops@example.com", PASSWORD, address=proxy,
+    assert sign_in("admin@example.com", PASSWORD, address=proxy,
                    HTTP_X_FORWARDED_FOR="198.51.100.78")[1]

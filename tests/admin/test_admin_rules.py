@@ -278,28 +278,28 @@ def test_environment_with_keys_locks_and_builds_is_deleted_with_its_data(admin_c
 # --- Users: deleting the last owner of a shared workspace is refused ---------------------------
 
 
-def test_user_who_is_the_last_owner_of_a_shared_workspace_cannot_be_deleted(admin_site, tenant_a,
+def test_user_who_is_the_last_owner_of_a_shared_workspace_cannot_be_deleted(admin_client, tenant_a,
                                                                             tenant_b):
     from accounts.models import User
 
     url = f"/admin/accounts/user/{tenant_a.user.pk}/delete/"
-    page = admin_site.get(url).content.decode()
+    page = admin_client.get(url).content.decode()
     assert "Workspace Alice WS (alice-ws): its last owner" in page
-    admin_site.post(url, {"post": "yes"})
-    admin_site.post("/admin/accounts/user/", {"action": "delete_selected", "post": "yes",
+    admin_client.post(url, {"post": "yes"})
+    admin_client.post("/admin/accounts/user/", {"action": "delete_selected", "post": "yes",
                                               "_selected_action": [tenant_a.user.pk]})
     assert User.objects.filter(pk=tenant_a.user.pk).exists()
 
     factories.add_member(tenant_a.workspace, tenant_b.user, Role.OWNER)  # hand over first
-    admin_site.post(url, {"post": "yes"})
+    admin_client.post(url, {"post": "yes"})
     assert not User.objects.filter(pk=tenant_a.user.pk).exists()
     assert list(tenant_a.workspace.memberships.values_list("user", "role")) == [
         (tenant_b.user.pk, Role.OWNER)]
 
 
-def test_invite_status_is_not_edited_by_hand(admin_site, tenant_a):
+def test_invite_status_is_not_edited_by_hand(admin_client, tenant_a):
     from workspaces.models import Invite
 
     invite = Invite.objects.create(workspace=tenant_a.workspace, email="guest@x.io")
-    page = admin_site.get(f"/admin/workspaces/invite/{invite.pk}/change/")
+    page = admin_client.get(f"/admin/workspaces/invite/{invite.pk}/change/")
     assert "status" not in page.context["adminform"].form.fields

@@ -39,5 +39,5 @@ def init_sentry(*, dsn: str, environment: str, traces_sample_rate: float) -> Non
         include_local_variables=False,
         max_request_body_size="never",
         traces_sample_rate=traces_sample_rate,
-        before_send=_scrub,
+        before_send=_scrub,  # type: ignore[arg-type]  # sentry's Event is a TypedDict
     )

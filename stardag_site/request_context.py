@@ -43,7 +43,7 @@ def credential_of(request: HttpRequest | None) -> tuple[str | None, str | None, 
         return None, None, None
     principal = getattr(request, "auth", None)
     kind = getattr(principal, "kind", None)
-    if kind == "api_key" and principal.api_key is not None:
+    if kind == "api_key" and principal is not None and principal.api_key is not None:
         return "api_key", str(principal.api_key.pk), None
     user = getattr(request, "user", None)
     user_id = str(user.pk) if user is not None and user.is_authenticated else None

@@ -12,7 +12,7 @@ from audit.models import AuditEntry
 from locks.models import Lock
 from locks.services import lock_acquire
 from tests import factories
-from tests.workspaces.conftest import jwt_client
+from tests.workspaces.helpers import jwt_client
 from workspaces.models import ApiKey, Invite, InviteStatus, Workspace, WorkspaceMember
 
 pytestmark = pytest.mark.django_db

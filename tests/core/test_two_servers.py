@@ -12,7 +12,7 @@ from django.db import connection
 
 from builds.models import Event
 from tasks.models import Task
-from tests.conftest import make_tenant
+from tests.factories import make_tenant
 from tests.servers import base_env, gunicorn, http
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

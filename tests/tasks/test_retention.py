@@ -23,7 +23,7 @@ from tasks.services import (
     task_event_record,
     task_register,
 )
-from tests.conftest import make_tenant
+from tests.factories import make_tenant
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()

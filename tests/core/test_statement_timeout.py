@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.conftest import is_postgres
-
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +40,7 @@ def statement_timeout_of(entry_point: str, data_dir: Path, **env_overrides: str)
 def test_server_connections_have_a_30_second_statement_timeout_by_default(
     tmp_path: Path,
 ) -> None:
-    assert is_postgres()
+    assert connection.vendor == "postgresql"
     assert statement_timeout_of("wsgi", tmp_path) == "30s"
     assert statement_timeout_of("wsgi", tmp_path, DB_STATEMENT_TIMEOUT_MS="1234") == "1234ms"
     assert statement_timeout_of("wsgi", tmp_path, DB_STATEMENT_TIMEOUT_MS="0") == "0"

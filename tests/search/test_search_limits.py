@@ -5,7 +5,7 @@ the limit, before any query runs."""
 from __future__ import annotations
 
 from tasks.search.grammar import parse_filter
-from tests.search.conftest import SEARCH_URL, Catalog
+from tests.search.catalog import SEARCH_URL, Catalog
 
 
 def test_identical_clauses_are_parsed_once() -> None:

@@ -23,6 +23,10 @@ from workspaces.services import workspace_create_personal
 PROVISIONING_ATTEMPTS = 3
 
 
+# Length of the ``external_id``, ``email`` and ``display_name`` columns.
+CLAIM_MAX_LENGTH = 255
+
+
 def _clean(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
@@ -30,14 +34,37 @@ def _clean(value: Any) -> str | None:
     return value or None
 
 
+def _claim_problem(claims: dict[str, Any], name: str) -> str | None:
+    """Why no column could store the ``sub`` or ``email`` claim as given, else ``None``.
+
+    These identify the person, so they are never altered: a cut or cleaned value could match
+    somebody else.
+    """
+    value = claims.get(name)
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"Token claim '{name}' contains a NUL character"
+        if len(value.strip()) > CLAIM_MAX_LENGTH:
+            return f"Token claim '{name}' is longer than {CLAIM_MAX_LENGTH} characters"
+    return None
+
+
+def _display_text(value: str | None) -> str | None:
+    """A display name is cosmetic: drop NUL characters and cut it to the column's length, so
+    an identity provider that sends a long name never locks anybody out."""
+    if value is None:
+        return None
+    return value.replace("\x00", "").strip()[:CLAIM_MAX_LENGTH] or None
+
+
 def _token_display_name(claims: dict[str, Any]) -> str | None:
     """The name the token states: ``name``, else given + family name, else username."""
     name = _clean(claims.get("name"))
     if name:
-        return name
+        return _display_text(name)
     full = " ".join(p for p in (_clean(claims.get("given_name")),
                                 _clean(claims.get("family_name"))) if p)
-    return full or _clean(claims.get("preferred_username"))
+    return _display_text(full or _clean(claims.get("preferred_username")))
 
 
 def display_name_from_claims(claims: dict[str, Any]) -> str:
@@ -147,7 +174,15 @@ def user_from_oidc_claims(claims: dict[str, Any]) -> User:
        an e-mail). A concurrent first contact that wins the race makes our INSERT fail; we
        roll back and start over, which then finds the winner's row: never a 500.
     """
+    sub_problem = _claim_problem(claims, "sub")
+    if sub_problem:
+        raise RuleViolationError(sub_problem)
     sub = str(claims["sub"])
+    # An unstorable e-mail is ignored for a known user (never a lock-out) and refused (400)
+    # when it would be needed: re-linking or creating a user.
+    email_problem = _claim_problem(claims, "email")
+    if email_problem:
+        claims = {key: value for key, value in claims.items() if key != "email"}
     email = _clean(claims.get("email"))
     for attempt in range(PROVISIONING_ATTEMPTS):
         user = User.objects.filter(external_id=sub).first()
@@ -170,7 +205,8 @@ def user_from_oidc_claims(claims: dict[str, Any]) -> User:
                     return _refresh_profile(existing, claims)
                 continue  # deleted concurrently: look again
         if not email:
-            raise RuleViolationError("Token must contain email claim for user creation")
+            raise RuleViolationError(email_problem
+                                     or "Token must contain email claim for user creation")
         try:
             return _create_user_with_workspace(sub=sub, email=email, claims=claims)
         except IntegrityError:

@@ -117,9 +117,11 @@ class BuildCreateSerializer(serializers.Serializer):
 
     commit_hash = StrictCharField(max_length=255, allow_null=True, allow_blank=True,
                                   required=False, default=None, trim_whitespace=False)
+    # Entries are task ids (at most 64 characters, like ``Task.task_id``); longer text could
+    # not fit the root-task index row on PostgreSQL.
     root_task_ids = serializers.ListField(
-        child=StrictCharField(allow_blank=True, trim_whitespace=False), required=False,
-        default=list,
+        child=StrictCharField(allow_blank=True, trim_whitespace=False, max_length=64),
+        required=False, default=list,
     )
     description = StrictCharField(allow_null=True, allow_blank=True, required=False,
                                   default=None, trim_whitespace=False)
@@ -148,8 +150,9 @@ class BuildRootsSerializer(serializers.Serializer):
 class BuildCancelResultSerializer(BuildSerializer):
     """``POST /builds/{id}/cancel?cascade=true``: the build plus the tasks cancelled with it."""
 
-    cascaded_task_ids = serializers.ListField(child=serializers.CharField(), read_only=True)
-    cascaded_task_count = serializers.IntegerField(read_only=True)
+    # Only present with ``cascade=true``: not read-only, so the schema does not mark them required.
+    cascaded_task_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    cascaded_task_count = serializers.IntegerField(required=False)
 
     class Meta(BuildSerializer.Meta):
         fields = [*BuildSerializer.Meta.fields, "cascaded_task_ids", "cascaded_task_count"]

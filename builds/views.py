@@ -48,6 +48,7 @@ from stardag_site.api.filtering import filter_parameters, filter_queryset_or_422
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
 from stardag_site.api.params import PageParams, parse_uuid, query_json_object, query_text
+from stardag_site.api.schema import error_responses
 
 BUILD_ID = OpenApiParameter("build_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 TRIGGERED_BY = OpenApiParameter(
@@ -194,7 +195,8 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
 
     # --- SDK ≥0.10 additions (SDK-WIRE §3.4) ------------------------------------------------
 
-    @extend_schema(parameters=[BUILD_ID, *SCOPE_PARAMS], request=None, responses=BuildSerializer)
+    @extend_schema(parameters=[BUILD_ID, *SCOPE_PARAMS], request=None,
+                   responses={200: BuildSerializer, **error_responses(409)})
     def resume(self, request: Request, build_id: str) -> Response:
         build = self.get_build()
         try:
@@ -208,7 +210,7 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
         return Response(build_body(build))
 
     @extend_schema(parameters=[BUILD_ID], request=BuildScopeSerializer,
-                   responses=BuildSerializer)
+                   responses={200: BuildSerializer, **error_responses(409)})
     def scope(self, request: Request, build_id: str) -> Response:
         build = self.get_build()
         data = validated_body(request, BuildScopeSerializer)

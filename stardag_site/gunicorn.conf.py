@@ -112,3 +112,12 @@ def on_exit(server: object) -> None:
         pass
     if _metrics_dir_created:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+# Errors gunicorn answers itself (414 request line too long, 431, 400) are JSON like every
+# other API error; see stardag_site/gunicorn_errors.py.
+from gunicorn import util as _gunicorn_util  # noqa: E402
+
+from stardag_site.gunicorn_errors import write_json_error  # noqa: E402
+
+_gunicorn_util.write_error = write_json_error

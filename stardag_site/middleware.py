@@ -54,6 +54,40 @@ class RejectNulCharactersMiddleware:
         return JsonResponse({"detail": [item]}, status=422)
 
 
+def body_too_large_message(limit: int) -> str:
+    mebibytes = f" ({limit / (1024 * 1024):.1f} MiB)" if limit >= 1024 * 1024 else ""
+    return f"Request body is larger than the limit of {limit} bytes{mebibytes}."
+
+
+def body_too_large_response() -> JsonResponse:
+    """413 naming the configured limit (``MAX_REQUEST_BODY_BYTES``)."""
+    return JsonResponse({"detail": body_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},
+                        status=413)
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413 before reading a body whose declared ``Content-Length`` exceeds the limit.
+
+    Django enforces ``DATA_UPLOAD_MAX_MEMORY_SIZE`` only when the body is read, by raising
+    ``RequestDataTooBig`` (a 500 through DRF, an HTML 400 elsewhere). Checking the header first
+    costs nothing and never buffers the oversized body; bodies without a length (chunked) are
+    still caught when read, by the API exception handler.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            return body_too_large_response()
+        return self.get_response(request)
+
+
 GZIP_DEFAULT_CAP = 2_621_440  # Django's own default for DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
@@ -87,7 +121,7 @@ class GzipRequestBodyMiddleware:
         except ValueError:
             length = 0
         if length > cap:
-            return JsonResponse({"detail": "Request body too large"}, status=413)
+            return body_too_large_response()
         compressed = request._stream.read(length) if length else b""
         inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
         complete = False
@@ -97,7 +131,7 @@ class GzipRequestBodyMiddleware:
         except zlib.error:
             body = b""
         if len(body) > cap:
-            return JsonResponse({"detail": "Request body too large"}, status=413)
+            return body_too_large_response()
         if not complete:
             item = {"type": "json_invalid", "loc": ["body", 0],
                     "msg": "Body is not a valid gzip stream"}

@@ -121,8 +121,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "stardag_site.middleware.RequestBodyLimitMiddleware",
     "stardag_site.middleware.GzipRequestBodyMiddleware",
     "stardag_site.middleware.NoStoreForCredentialsMiddleware",
+    "stardag_site.ratelimit.FailedAuthenticationGuardMiddleware",
     "stardag_site.middleware.RejectNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,6 +134,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
+
+# Largest request body accepted (413 above it). Assets carry whole reports, so the default is
+# generous; every byte is held in memory while the JSON is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 16 * 1024 * 1024)
 
 ROOT_URLCONF = "stardag_site.urls"
 WSGI_APPLICATION = "stardag_site.wsgi.application"
@@ -183,6 +189,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_STAT
     _options["options"] = " ".join(filter(None, [
         _options.get("options", ""), f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
     ]))
+# Seconds a new PostgreSQL connection may take before the request gives up with a 503 (an
+# unreachable database must not hold workers until the gunicorn timeout).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_CONNECT_TIMEOUT > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DB_CONNECT_TIMEOUT
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -280,8 +291,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["stardag_site.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "stardag_site.api.schema.StardagAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "stardag_site.api.schema_errors.ContractAutoSchema",
     "EXCEPTION_HANDLER": "stardag_site.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["stardag_site.ratelimit.CredentialRateThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -311,7 +323,8 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["stardag_site.api.schema.strip_optional_trailing_slash",
                             "stardag_site.api.schema.drop_alias_routes"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "stardag_site.api.schema.describe_operations"],
+                             "stardag_site.api.schema.describe_operations",
+                             "stardag_site.api.schema_errors.add_standard_error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "BuildStatusEnum": "builds.models.BuildStatus",
         "TaskStatusEnum": "tasks.models.TaskStatus",
@@ -327,6 +340,29 @@ TASK_SEARCH_CACHE_SECONDS = env_int("TASK_SEARCH_CACHE_SECONDS", 300)
 TASK_SEARCH_MAX_CLAUSES = env_int("TASK_SEARCH_MAX_CLAUSES", 30)
 TASK_SEARCH_MAX_ASSET_CLAUSES = env_int("TASK_SEARCH_MAX_ASSET_CLAUSES", 10)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Rate limiting (contract §8.6; stardag_site/ratelimit.py) ----------------------------------
+# Requests per window per API key or user; per client address for anonymous calls; failed
+# authentications per client address. 0 turns a limit off. Counters live in the "ratelimit"
+# cache, shared by every process: the database by default, Redis when REDIS_URL is set.
+RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 3000)
+RATE_LIMIT_ANONYMOUS_REQUESTS = env_int("RATE_LIMIT_ANONYMOUS_REQUESTS", 300)
+RATE_LIMIT_FAILED_AUTH = env_int("RATE_LIMIT_FAILED_AUTH", 60)
+RATE_LIMIT_WINDOW_SECONDS = max(1, env_int("RATE_LIMIT_WINDOW_SECONDS", 60))
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+REDIS_URL = env_str("REDIS_URL") or ""
+if REDIS_URL:
+    CACHES["ratelimit"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+else:
+    CACHES["ratelimit"] = {
+        "BACKEND": "stardag_site.ratelimit.CounterDatabaseCache",
+        "LOCATION": "stardag_rate_limit_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20_000, "CULL_FREQUENCY": 4},
+    }
 
 # --- Outgoing e-mail (invitations; best effort, never blocks a request) -------------------------
 INVITE_EMAILS_ENABLED = env_bool("INVITE_EMAILS_ENABLED", False)

@@ -15,6 +15,11 @@ os.environ.setdefault(
 )
 if not os.environ.get("JWT_PRIVATE_KEY"):
     os.environ["JWT_PRIVATE_KEY"] = generate_rsa_private_key_pem()
+# Rate limits are off unless a test turns them on (tests/core/test_rate_limit.py): the suite
+# sends thousands of requests from one address and one key.
+os.environ.setdefault("RATE_LIMIT_REQUESTS", "0")
+os.environ.setdefault("RATE_LIMIT_ANONYMOUS_REQUESTS", "0")
+os.environ.setdefault("RATE_LIMIT_FAILED_AUTH", "0")
 os.environ.setdefault("OIDC_ISSUER_URL", "http://idp.test/realms/stardag")
 # No statement timeout for the test process itself: creating and dropping the test databases
 # waits for a checkpoint, which on a loaded machine outlasts any request budget. The timeout is

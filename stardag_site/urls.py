@@ -15,6 +15,7 @@ from stardag_site.metrics import metrics_view
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    re_path(r"^health/ready/?$", views.ready, name="health-ready"),
     re_path(r"^health/?$", views.health, name="health"),
     re_path(r"^metrics/?$", metrics_view, name="metrics"),
     path("", include("accounts.urls_root")),

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db import Error as DatabaseError
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -10,6 +14,8 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found, server_error
 
 from stardag_site.version import server_version
+
+logger = logging.getLogger("stardag_site")
 
 
 @require_GET
@@ -28,6 +34,28 @@ def health(request: HttpRequest) -> JsonResponse:
     """Liveness: answers without touching the database (contract §4.1). The version lets an
     operator see which release each process runs during a rolling upgrade."""
     return JsonResponse({"status": "healthy", "version": server_version()})
+
+
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database answers a query, else 503 with ``Retry-After``.
+
+    Load balancers and orchestrators route traffic by this; ``/health`` stays a liveness probe
+    that never touches the database, so an outage does not get healthy workers restarted. The
+    check uses the request's own connection, so it also proves the configured credentials; it
+    is bounded by ``DB_CONNECT_TIMEOUT`` and the statement timeout.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.warning("Readiness check: database unavailable", exc_info=True)
+        response = JsonResponse({"detail": "The database is unavailable.",
+                                 "status": "unavailable", "database": "unavailable"}, status=503)
+        response["Retry-After"] = "5"
+        return response
+    return JsonResponse({"status": "ready", "database": "ok"})
 
 
 def _is_api(request: HttpRequest) -> bool:

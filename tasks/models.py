@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from stardag_site.ids import uuid7
+from stardag_site.json_numbers import ExactFloatJSONEncoder
 
 
 class TaskStatus(models.TextChoices):
@@ -37,7 +38,7 @@ class Task(models.Model):
     task_id = models.CharField(max_length=64, help_text="The SDK's deterministic task id.")
     task_namespace = models.CharField(max_length=255, default="", blank=True)
     task_name = models.CharField(max_length=255)
-    task_data = models.JSONField(default=dict)
+    task_data = models.JSONField(default=dict, encoder=ExactFloatJSONEncoder)
     version = models.CharField(max_length=64, null=True, blank=True)
     output_uri = models.CharField(max_length=2048, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -138,7 +139,7 @@ class TaskAsset(models.Model):
     )
     asset_type = models.CharField(max_length=50)
     name = models.CharField(max_length=255)
-    body = models.JSONField(default=dict)
+    body = models.JSONField(default=dict, encoder=ExactFloatJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

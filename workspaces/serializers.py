@@ -101,7 +101,7 @@ class EnvironmentUpdateSerializer(serializers.Serializer):
     name = name_field(required=False, allow_null=True)
     description = StrictCharField(required=False, allow_null=True, allow_blank=True)
     max_concurrent_locks = StrictIntegerField(
-        required=False, allow_null=True, min_value=0,
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1,  # an int column
         help_text="Cap on concurrently held locks; 0 removes the limit.",
     )
 

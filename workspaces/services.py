@@ -132,6 +132,13 @@ def workspace_create(
     return workspace
 
 
+def personal_workspace_name(display: str) -> str:
+    """"<name>'s Workspace", the name cut so the whole fits the column (a long IdP name)."""
+    suffix = "'s Workspace"
+    limit = Workspace._meta.get_field("name").max_length or 255
+    return display[: limit - len(suffix)] + suffix
+
+
 def workspace_create_personal(*, user: User) -> Workspace:
     """The personal workspace of a new user (contract §2.2): ``local`` environment + root.
 
@@ -152,7 +159,7 @@ def workspace_create_personal(*, user: User) -> Workspace:
             try:
                 with transaction.atomic():
                     workspace = Workspace.objects.create(
-                        name=f"{display}'s Workspace", slug=candidate, is_personal=True,
+                        name=personal_workspace_name(display), slug=candidate, is_personal=True,
                         created_by=user,
                     )
                 break

@@ -9,6 +9,7 @@
   ``WWW-Authenticate`` header.
 * Django ``Http404``/``PermissionDenied``: 404/403 JSON.
 * A statement the database cancelled (``DB_STATEMENT_TIMEOUT_MS`` expired): 503 JSON.
+* The database unreachable or failing mid-request: 503 JSON with ``Retry-After``.
 * Anything else: logged, 500 ``{"detail": "Internal Server Error"}``.
 """
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import OperationalError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -33,6 +35,8 @@ from stardag_site.domain_errors import (
     NotPermittedError,
     RuleViolationError,
 )
+from stardag_site.middleware import body_too_large_message
+from stardag_site.ratelimit import is_lock_path, rate_limit_body, record_failed_authentication
 
 logger = logging.getLogger("stardag_site.api")
 
@@ -142,6 +146,33 @@ def is_statement_timeout(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and getattr(cause, "sqlstate", None) == QUERY_CANCELED
 
 
+DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable; retry later."
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+# SQLSTATE classes of a database that is unreachable or refusing work for now (PostgreSQL):
+# 08 connection exception, 53 insufficient resources (too many connections), 57P operator
+# intervention (shutdown, restart, "cannot connect now"), 57014 statement cancelled (timeout).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "57014")
+_UNAVAILABLE_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached or used right now: refused or timed
+    out connections, a server restarting or shutting down, a connection dropped mid-request, a
+    busy SQLite. A missing table or a bad query stays a 500: that is a bug, not an outage."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    sqlite_name = getattr(cause, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name.startswith(_UNAVAILABLE_SQLITE)
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
 def _response(detail: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
     response = Response({"detail": detail}, status=status_code)
     for name, value in (headers or {}).items():
@@ -151,6 +182,27 @@ def _response(detail: Any, status_code: int, headers: dict[str, str] | None = No
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF EXCEPTION_HANDLER: every API error body comes from here."""
+    response = _handle(exc, context)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED and context.get("request"):
+        response = _limit_failed_authentication(context["request"], response)
+    return response
+
+
+def _limit_failed_authentication(request: Any, response: Response) -> Response:
+    """Count the 401 against the client's address (``stardag_site.ratelimit``); over the limit
+    the answer becomes the contract's 429 (lock endpoints keep their 401)."""
+    retry_after = record_failed_authentication(request)
+    if retry_after is None:
+        return response
+    if is_lock_path(request.path):
+        response["Retry-After"] = str(retry_after)
+        return response
+    limited = Response(rate_limit_body(retry_after), status=status.HTTP_429_TOO_MANY_REQUESTS)
+    limited["Retry-After"] = str(retry_after)
+    return limited
+
+
+def _handle(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
     if isinstance(exc, ContractError):
         return _response(exc.raw_detail, exc.status_code, exc.extra_headers)
@@ -167,6 +219,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         data = getattr(request, "data", None) if request is not None else None
         items = flatten_drf_errors(exc.detail, data=data)
         return _response(items, status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if isinstance(exc, RequestDataTooBig):  # a chunked body without Content-Length
+        return _response(body_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
+                         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         return _response("Not found.", status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
@@ -183,6 +238,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if is_statement_timeout(exc):
         # Not a server bug: the request was too expensive for the configured budget.
         logger.warning("Statement timeout in %s: %s", context.get("view").__class__.__name__, exc)
-        return _response(STATEMENT_TIMEOUT_DETAIL, status.HTTP_503_SERVICE_UNAVAILABLE)
+        return _response(STATEMENT_TIMEOUT_DETAIL, status.HTTP_503_SERVICE_UNAVAILABLE,
+                         {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+    if is_database_unavailable(exc):
+        # An outage, not a bug: the SDK retries a 503 (it does not retry a 500).
+        logger.warning("Database unavailable in %s: %s", context.get("view").__class__.__name__,
+                       exc)
+        return _response(DATABASE_UNAVAILABLE_DETAIL, status.HTTP_503_SERVICE_UNAVAILABLE,
+                         {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return _response("Internal Server Error", status.HTTP_500_INTERNAL_SERVER_ERROR)

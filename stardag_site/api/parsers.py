@@ -1,4 +1,10 @@
-"""JSON parsing that reports malformed bodies as the contract's 422 ``json_invalid`` item."""
+"""JSON parsing that reports malformed bodies as the contract's 422 ``json_invalid`` item.
+
+Beyond syntax, a body is refused (422) when no database could store it or it could cost a 500
+later: ``NaN``/``Infinity`` (Python's parser accepts them, JSON and PostgreSQL do not), strings
+with NUL or lone surrogates, and nesting deeper than ``MAX_JSON_DEPTH`` levels (serialising and
+storing very deep values recurses; the SDK's task parameters nest a few levels per dependency).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,18 @@ from rest_framework.parsers import JSONParser
 
 from stardag_site.api.errors import RequestValidationError, validation_item
 
+# Containers nested deeper than this are refused. The body itself is level 1. A chain of
+# dependent SDK tasks nests its parameters about two levels per dependency, so 256 leaves room
+# for DAGs over a hundred tasks deep while staying far from Python's recursion limit.
+MAX_JSON_DEPTH = 256
+
+
+class _NonFinite:
+    """Placeholder for a ``NaN``/``Infinity`` literal, so the walk can report where it was."""
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None,
@@ -18,7 +36,7 @@ class StrictJSONParser(JSONParser):
         if not raw or not raw.strip():
             return None
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8"), parse_constant=_NonFinite)
         except UnicodeDecodeError as exc:
             raise RequestValidationError(
                 [validation_item(["body", exc.start], "Body is not valid UTF-8", "json_invalid",
@@ -31,14 +49,13 @@ class StrictJSONParser(JSONParser):
             ) from exc
         except RecursionError as exc:
             raise RequestValidationError(
-                [validation_item(["body"], "JSON nesting is too deep", "json_invalid", None,
-                                 with_input=False)]
+                [validation_item(["body"], _TOO_DEEP[0], _TOO_DEEP[1], None, with_input=False)]
             ) from exc
-        bad_at = _find_unstorable(data)
-        if bad_at is not None:
+        problem = _find_unstorable(data)
+        if problem is not None:
+            path, msg, type_ = problem
             raise RequestValidationError(
-                [validation_item(["body", *bad_at], "Input should be text without NUL characters "
-                                 "or unpaired surrogates", "string_type", None, with_input=False)]
+                [validation_item(["body", *path], msg, type_, None, with_input=False)]
             )
         return data
 
@@ -55,18 +72,32 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _find_unstorable(data: Any) -> list[str | int] | None:
-    """Path of the first unstorable string or key; iterative, so nesting depth cannot crash it."""
+_BAD_TEXT = ("Input should be text without NUL characters or unpaired surrogates", "string_type")
+_TOO_DEEP = (f"JSON nesting is too deep: at most {MAX_JSON_DEPTH} levels are accepted",
+             "json_invalid")
+
+
+def _find_unstorable(data: Any) -> tuple[list[str | int], str, str] | None:
+    """``(path, msg, type)`` of the first value no database can store, else ``None``.
+
+    Iterative, so nesting depth cannot crash it; a container at path length ``n`` is level
+    ``n + 1``.
+    """
     stack: list[tuple[Any, list[str | int]]] = [(data, [])]
     while stack:
         value, path = stack.pop()
         if isinstance(value, str):
             if not _storable(value):
-                return path
+                return (path, *_BAD_TEXT)
+        elif isinstance(value, _NonFinite):
+            return (path, f"JSON does not allow {value.literal}: numbers must be finite",
+                    "json_invalid")
+        elif isinstance(value, dict | list) and len(path) >= MAX_JSON_DEPTH:
+            return (path[:MAX_JSON_DEPTH], *_TOO_DEEP)
         elif isinstance(value, dict):
             for key, item in value.items():
                 if not _storable(key):
-                    return path
+                    return (path, *_BAD_TEXT)
                 stack.append((item, [*path, key]))
         elif isinstance(value, list):
             stack.extend((item, [*path, index]) for index, item in enumerate(value))

@@ -45,7 +45,8 @@ def test_gzip_bomb_is_refused_at_the_cap(client_a, settings):
                                 content_type="application/json",
                                 HTTP_CONTENT_ENCODING="gzip")
     assert response.status_code == 413
-    assert response.json() == {"detail": "Request body too large"}
+    assert response.json() == {"detail": "Request body is larger than the limit of 10000 "
+                               "bytes."}
 
 
 @pytest.mark.parametrize("method", ["get", "post", "put", "delete"])

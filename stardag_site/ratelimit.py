@@ -1,0 +1,247 @@
+"""Rate limiting (contract §8.6): per credential, shared by every worker and server process.
+
+Counting: fixed windows of ``RATE_LIMIT_WINDOW_SECONDS``; one counter per identity and window
+in the ``ratelimit`` cache (``CACHES``): PostgreSQL/SQLite through ``CounterDatabaseCache`` by
+default, Redis when ``REDIS_URL`` is set. Both increment atomically, so the limit holds across
+gunicorn workers and hosts.
+
+* ``CredentialRateThrottle`` (DRF's default throttle) limits each API key, each user (internal
+  or identity-provider token) and, for anonymous calls, each client address. Over the limit:
+  429 ``{"detail": {"error_code": "RATE_LIMIT", "message": ...}}`` with ``Retry-After``, which
+  the SDK waits for and retries. Lock endpoints are never limited: the SDK's lock client reads
+  any 429 there as "concurrency limit reached" and has its own back-off.
+* Failed authentication (every 401) is counted per client address. Past
+  ``RATE_LIMIT_FAILED_AUTH`` in a window, that address gets 429 (on lock endpoints a 401 with
+  ``Retry-After``) before its credentials are even checked, so keys and tokens cannot be guessed
+  at speed. Only addresses this process saw fail recently are looked up, so ordinary traffic
+  pays nothing for this guard.
+
+The limiter fails open: if the cache cannot be reached (Redis down, the database down, the
+cache table missing) the request is served and a warning is logged; a limiter must not turn an
+outage of its store into an outage of the API.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import pickle
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connections, router, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from rest_framework.throttling import BaseThrottle
+
+from stardag_site.api.errors import ContractError
+
+logger = logging.getLogger("stardag_site.ratelimit")
+
+CACHE_ALIAS = "ratelimit"
+LOCK_VIEW_MODULE_PREFIX = "locks."
+LOCK_PATH_PREFIXES = ("/api/v1/locks",)
+
+
+class CounterDatabaseCache(DatabaseCache):
+    """Django's database cache with an atomic ``incr``.
+
+    ``DatabaseCache.incr`` is a read followed by a write, so two workers incrementing at once
+    lose one of the counts. Here the row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL;
+    SQLite's IMMEDIATE transactions already serialise writers) for the read-modify-write.
+    """
+
+    def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
+        key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        quote = connection.ops.quote_name
+        table = quote(self._table)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote('value')}, {quote('expires')} FROM {table} "
+                f"WHERE {quote('cache_key')} = %s{lock}", [key],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise ValueError(f"Key '{key}' not found")
+            expires = row[1]
+            if isinstance(expires, str):  # SQLite hands back text (UTC)
+                expires = datetime.fromisoformat(expires)
+            if expires.tzinfo is None:
+                expires = expires.replace(tzinfo=UTC)
+            if expires < timezone.now():
+                raise ValueError(f"Key '{key}' not found")
+            value = pickle.loads(base64.b64decode(row[0].encode())) + delta
+            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+            cursor.execute(
+                f"UPDATE {table} SET {quote('value')} = %s WHERE {quote('cache_key')} = %s",
+                [encoded, key],
+            )
+        return value
+
+
+def count_hit(identity: str, window: int) -> tuple[int, int]:
+    """Count one request for ``identity``: ``(count in the current window, seconds left)``."""
+    now = time.time()
+    index = int(now // window)
+    retry_after = max(1, math.ceil((index + 1) * window - now))
+    key = f"rl:{identity}:{window}:{index}"
+    cache = caches[CACHE_ALIAS]
+    for _ in range(2):
+        try:
+            return cache.incr(key), retry_after
+        except ValueError:
+            if cache.add(key, 1, timeout=window + 5):
+                return 1, retry_after
+    return cache.incr(key), retry_after
+
+
+def peek(identity: str, window: int) -> tuple[int, int]:
+    """``(count so far in the current window, seconds left)`` without counting."""
+    now = time.time()
+    index = int(now // window)
+    retry_after = max(1, math.ceil((index + 1) * window - now))
+    value = caches[CACHE_ALIAS].get(f"rl:{identity}:{window}:{index}", 0)
+    return int(value), retry_after
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address: the peer, or behind a trusted proxy (``TRUST_X_FORWARDED_FOR``)
+    the last address the proxy appended to ``X-Forwarded-For``."""
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def rate_limit_body(retry_after: int) -> dict[str, Any]:
+    return {"detail": {"error_code": "RATE_LIMIT",
+                       "message": f"Rate limit exceeded; retry after {retry_after} seconds."}}
+
+
+def is_lock_path(path: str) -> bool:
+    return path.startswith(LOCK_PATH_PREFIXES)
+
+
+class RateLimited(ContractError):
+    """The contract's 429 for a credential over its limit (rendered by the exception handler)."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(rate_limit_body(retry_after)["detail"],
+                         headers={"Retry-After": str(retry_after)})
+
+
+class CredentialRateThrottle(BaseThrottle):
+    """DRF throttle: ``RATE_LIMIT_REQUESTS`` per API key or user, ``RATE_LIMIT_ANONYMOUS_REQUESTS``
+    per client address for calls without a credential, per window; 0 turns either off."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if type(view).__module__.startswith(LOCK_VIEW_MODULE_PREFIX):
+            return True
+        principal = getattr(request, "auth", None)
+        api_key = getattr(principal, "api_key", None)
+        user = getattr(principal, "user", None)
+        if api_key is not None:
+            identity, limit = f"key:{api_key.pk}", settings.RATE_LIMIT_REQUESTS
+        elif user is not None:
+            identity, limit = f"user:{user.pk}", settings.RATE_LIMIT_REQUESTS
+        else:
+            identity = f"ip:{client_address(request)}"
+            limit = settings.RATE_LIMIT_ANONYMOUS_REQUESTS
+        if limit <= 0:
+            return True
+        try:
+            count, retry_after = count_hit(identity, settings.RATE_LIMIT_WINDOW_SECONDS)
+        except Exception:  # the limiter fails open (see the module docstring)
+            logger.warning("Rate limiter store unavailable; request not limited", exc_info=True)
+            return True
+        if count > limit:
+            raise RateLimited(retry_after)
+        return True
+
+
+# Addresses this process saw fail authentication, with when: only those are looked up in the
+# shared store before authentication. Bounded; entries older than a window are dropped.
+_recent_failures: dict[str, float] = {}
+_recent_failures_lock = threading.Lock()
+_RECENT_FAILURES_MAX = 10_000
+
+
+def _remember_failure(address: str) -> None:
+    now = time.monotonic()
+    with _recent_failures_lock:
+        if len(_recent_failures) >= _RECENT_FAILURES_MAX:
+            horizon = now - settings.RATE_LIMIT_WINDOW_SECONDS
+            for stale in [a for a, t in _recent_failures.items() if t < horizon]:
+                del _recent_failures[stale]
+            if len(_recent_failures) >= _RECENT_FAILURES_MAX:
+                _recent_failures.clear()
+        _recent_failures[address] = now
+
+
+def _failed_recently(address: str) -> bool:
+    seen = _recent_failures.get(address)
+    return seen is not None and time.monotonic() - seen < settings.RATE_LIMIT_WINDOW_SECONDS
+
+
+def record_failed_authentication(request: HttpRequest) -> int | None:
+    """Count a 401 for the client's address; the ``Retry-After`` if it is now over the limit."""
+    limit = settings.RATE_LIMIT_FAILED_AUTH
+    if limit <= 0:
+        return None
+    address = client_address(request)
+    _remember_failure(address)
+    try:
+        count, retry_after = count_hit(f"authfail:{address}",
+                                       settings.RATE_LIMIT_WINDOW_SECONDS)
+    except Exception:
+        logger.warning("Rate limiter store unavailable; failure not counted", exc_info=True)
+        return None
+    return retry_after if count > limit else None
+
+
+def failed_authentication_response(path: str, retry_after: int) -> JsonResponse:
+    """429 with the contract's body; on lock endpoints a 401 (a 429 there means "concurrency
+    limit reached" to the SDK)."""
+    if is_lock_path(path):
+        response = JsonResponse(
+            {"detail": "Too many failed authentication attempts; retry later."}, status=401)
+        response["WWW-Authenticate"] = 'Bearer, ApiKey realm="sdk"'
+    else:
+        response = JsonResponse(rate_limit_body(retry_after), status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+class FailedAuthenticationGuardMiddleware:
+    """Refuses, before any credential is checked, addresses over the failed-authentication
+    limit (see the module docstring)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.RATE_LIMIT_FAILED_AUTH
+        if limit > 0 and _failed_recently(address := client_address(request)):
+            try:
+                count, retry_after = peek(f"authfail:{address}",
+                                          settings.RATE_LIMIT_WINDOW_SECONDS)
+            except Exception:
+                logger.warning("Rate limiter store unavailable; guard skipped", exc_info=True)
+                count, retry_after = 0, 0
+            if count >= limit:
+                return failed_authentication_response(request.path, retry_after)
+        return self.get_response(request)

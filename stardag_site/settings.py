@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -339,7 +340,9 @@ TASK_SEARCH_CACHE_SECONDS = env_int("TASK_SEARCH_CACHE_SECONDS", 300)
 # (each one a subquery); beyond that the request is a 422 (planning cost grows quadratically).
 TASK_SEARCH_MAX_CLAUSES = env_int("TASK_SEARCH_MAX_CLAUSES", 30)
 TASK_SEARCH_MAX_ASSET_CLAUSES = env_int("TASK_SEARCH_MAX_ASSET_CLAUSES", 10)
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- Rate limiting (contract §8.6; stardag_site/ratelimit.py) ----------------------------------
 # Requests per window per API key or user; per client address for anonymous calls; failed

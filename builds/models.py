@@ -144,3 +144,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+from builds.models_v2 import (  # noqa: E402,F401  (registered with the builds app)
+    Deployment,
+    Plan,
+    SettingsBody,
+    V2Build,
+)

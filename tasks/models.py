@@ -156,3 +156,15 @@ class TaskAsset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_type}:{self.name}"
+
+
+from tasks.models_v2 import (  # noqa: E402,F401  (registered with the tasks app)
+    Execution,
+    InstanceEdge,
+    PlanMember,
+    TaskInstance,
+    V2Artifact,
+    V2Event,
+    V2Task,
+    YieldBatch,
+)

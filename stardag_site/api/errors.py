@@ -96,3 +96,18 @@ def validation_item(
 def invalid(location: str, name: str, msg: str, type_: str, input_: Any) -> RequestValidationError:
     """Shortcut for a single-problem 422."""
     return RequestValidationError([validation_item([location, name], msg, type_, input_)])
+
+
+class Refusal(ContractError):
+    """A v2 refusal (SDK-WIRE §1.6, §4.6): ``{"detail": {"code", "message", ...extra}}``.
+
+    The SDK branches on ``code``, never on the status alone, so every v2 service raises this
+    with the code the reference registry uses; ``extra`` carries the code's documented fields
+    (``build_status``, ``reason``, ``task_ids``...).
+    """
+
+    def __init__(self, code: str, message: str = "", *, status_code: int = 409,
+                 **extra: Any) -> None:
+        self.code = code
+        super().__init__({"code": code, "message": message or code.replace("_", " "), **extra},
+                         status_code=status_code)

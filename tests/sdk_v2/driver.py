@@ -1,0 +1,105 @@
+"""Runs inside a released SDK's own virtualenv (0.27/0.28), never in the server's.
+
+``python driver.py <scenario>`` runs one default local ``sd.build()`` against the registry that
+``STARDAG_API_URL`` and ``STARDAG_API_KEY`` (or the CLI's stored token) name, and prints one
+JSON line: the task ids of the DAG and how the build ended. Scenarios:
+
+* ``dag``: a root with a static dependency and a dynamic one (``yield``), markdown and JSON
+  artifacts;
+* ``failing``: a task that raises, with a downstream task;
+* ``retry <build_id>``: the failing DAG again with ``resume_build_id`` and ``retry_failed``,
+  after ``BOOM_OK=1`` lets the failing task succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import stardag as sd
+from stardag.artifact import JSONArtifact, MarkdownArtifact
+
+
+class Leaf(sd.Task[int]):
+    value: int
+
+    def run(self) -> None:
+        self._save(self.value)
+
+    def artifacts(self) -> list[Any]:
+        return [MarkdownArtifact(name="report", body=f"# leaf {self.value}")]
+
+
+class Dyn(sd.Task[int]):
+    n: int
+
+    def run(self):  # type: ignore[no-untyped-def]
+        child = Leaf(value=self.n * 100)
+        yield child
+        self._save(child.load() + 1)
+
+
+class Root(sd.Task[int]):
+    leaf: Leaf
+    dyn: Dyn
+
+    def requires(self) -> Any:
+        return {"leaf": self.leaf, "dyn": self.dyn}
+
+    def run(self) -> None:
+        self._save(self.leaf.load() + self.dyn.load())
+
+    def artifacts(self) -> list[Any]:
+        return [JSONArtifact(name="summary", body={"total": self.load()})]
+
+
+class Boom(sd.Task[int]):
+    seed: int
+
+    def run(self) -> None:
+        if os.environ.get("BOOM_OK") != "1":
+            raise RuntimeError("boom")
+        self._save(self.seed)
+
+
+class AfterBoom(sd.Task[int]):
+    boom: Boom
+
+    def requires(self) -> Any:
+        return self.boom
+
+    def run(self) -> None:
+        self._save(self.boom.load() + 1)
+
+
+def main() -> None:
+    scenario = sys.argv[1]
+    tag = int(os.environ.get("DAG_TAG", "1"))
+    result: dict[str, Any] = {"sdk": sd.__version__}
+    if scenario == "dag":
+        leaf, dyn = Leaf(value=tag), Dyn(n=tag)
+        root = Root(leaf=leaf, dyn=dyn)
+        child = Leaf(value=tag * 100)
+        result["ids"] = {"root": str(root.id), "leaf": str(leaf.id), "dyn": str(dyn.id),
+                         "child": str(child.id)}
+    else:
+        boom = Boom(seed=tag)
+        root = AfterBoom(boom=boom)
+        result["ids"] = {"root": str(root.id), "boom": str(boom.id)}
+    kwargs: dict[str, Any] = {}
+    if scenario == "retry":
+        kwargs = {"resume_build_id": sys.argv[2], "retry_failed": True}
+    try:
+        outcome = sd.build(root, **kwargs)
+        result["ok"] = True
+        result["outcome"] = repr(outcome)[:2000]
+    except Exception as exc:  # noqa: BLE001 -- the message is what the test checks
+        result["ok"] = False
+        result["error"] = f"{type(exc).__name__}: {exc}"[:4000]
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

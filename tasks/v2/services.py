@@ -107,35 +107,22 @@ def _locked_build(build: V2Build) -> V2Build:
     return V2Build.objects.select_for_update().get(pk=build.pk)
 
 
-def _refuse_if_terminal(build: V2Build, event_type: str, now: datetime.datetime) -> None:
-    if build.status in TERMINAL_BUILD_STATUSES:
-        V2Event.objects.create(environment_id=build.environment_id, build=build,
-                               event_type=event_type, report_applied=False, created_at=now,
-                               event_metadata={"refused": "build_terminal"})
-        raise _TerminalRefusal(build)
-
-
-class _TerminalRefusal(Exception):
-    def __init__(self, build: V2Build) -> None:
-        self.build = build
-
-    def refusal(self) -> Refusal:
-        return Refusal("build_terminal", f"the build is {self.build.status.upper()}",
-                       build_id=str(self.build.pk), build_status=self.build.status)
-
-
 def build_finish(*, build: V2Build, status: str, error_message: str | None = None,
                  force: bool = False) -> V2Build:
     """complete / fail / cancel / exit_early. Terminal statuses are sticky: the same transition
     again is a no-op, another one is recorded ``report_applied=false`` (that record is
     committed) and refused ``build_terminal``. ``completed`` verifies the active plan."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            build = _locked_build(build)
-            if build.status == status:
-                return build
-            _refuse_if_terminal(build, f"build_{status}", now)
+    with transaction.atomic():
+        build = _locked_build(build)
+        if build.status == status:
+            return build
+        refused = build.status in TERMINAL_BUILD_STATUSES
+        if refused:
+            V2Event.objects.create(environment_id=build.environment_id, build=build,
+                                   event_type=f"build_{status}", report_applied=False,
+                                   created_at=now, event_metadata={"refused": "build_terminal"})
+        else:
             if status == "completed":
                 _verify_plan_complete(build, force=force)
             build.status = status
@@ -149,9 +136,10 @@ def build_finish(*, build: V2Build, status: str, error_message: str | None = Non
             V2Event.objects.create(environment_id=build.environment_id, build=build,
                                    event_type=f"build_{status}", created_at=now,
                                    error_message=error_message)
-            return build
-    except _TerminalRefusal as refused:
-        raise refused.refusal() from None
+    if refused:
+        raise Refusal("build_terminal", f"the build is {build.status.upper()}",
+                      build_id=str(build.pk), build_status=build.status)
+    return build
 
 
 def _verify_plan_complete(build: V2Build, *, force: bool) -> None:

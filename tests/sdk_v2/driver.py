@@ -7,8 +7,12 @@ JSON line: the task ids of the DAG and how the build ended. Scenarios:
 * ``dag``: a root with a static dependency and a dynamic one (``yield``), markdown and JSON
   artifacts;
 * ``failing``: a task that raises, with a downstream task;
-* ``retry <build_id>``: the failing DAG again with ``resume_build_id`` and ``retry_failed``,
-  after ``BOOM_OK=1`` lets the failing task succeed.
+* ``retry <build_id>``: the failing DAG again with ``resume_build_id`` (a resumed build
+  retries its failed members), after ``BOOM_OK=1`` lets the failing task succeed.
+
+With ``BEARER_SETUP`` (JSON: token, workspace_id, environment_id, user, url) the driver first
+stores a CLI login the way ``stardag auth login`` does (profile in ``~/.stardag/config.toml``,
+token in the SDK's access-token cache), so the build authenticates with the bearer token.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
 from typing import Any
 
 import stardag as sd
@@ -74,8 +79,26 @@ class AfterBoom(sd.Task[int]):
         self._save(self.boom.load() + 1)
 
 
+def store_login(setup: dict[str, str]) -> None:
+    from stardag.config.paths import get_user_config_path
+    from stardag.registry._auth import save_access_token_cache
+
+    path = get_user_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    url, user = setup["url"], setup["user"]
+    workspace, environment = setup["workspace_id"], setup["environment_id"]
+    path.write_text(
+        f'[registry.local]\nurl = "{url}"\n\n'
+        f'[profile.test]\nregistry = "local"\nuser = "{user}"\n'
+        f'workspace = "{workspace}"\nenvironment = "{environment}"\n\n'
+        '[default]\nprofile = "test"\n')
+    save_access_token_cache("local", setup["workspace_id"], setup["token"], 3600, setup["user"])
+
+
 def main() -> None:
     scenario = sys.argv[1]
+    if os.environ.get("BEARER_SETUP"):
+        store_login(json.loads(os.environ["BEARER_SETUP"]))
     tag = int(os.environ.get("DAG_TAG", "1"))
     result: dict[str, Any] = {"sdk": sd.__version__}
     if scenario == "dag":
@@ -90,7 +113,7 @@ def main() -> None:
         result["ids"] = {"root": str(root.id), "boom": str(boom.id)}
     kwargs: dict[str, Any] = {}
     if scenario == "retry":
-        kwargs = {"resume_build_id": sys.argv[2], "retry_failed": True}
+        kwargs = {"resume_build_id": uuid.UUID(sys.argv[2])}  # a resume retries failed members
     try:
         outcome = sd.build(root, **kwargs)
         result["ok"] = True

@@ -12,7 +12,7 @@ V2 = "/api/v2"
 
 
 def now_iso(offset_seconds: float = 0) -> str:
-    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(
+    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(
         seconds=offset_seconds)
     return moment.isoformat().replace("+00:00", "Z")
 

@@ -1,4 +1,4 @@
-"""``/api/v2`` build-side routes (SDK-WIRE §4.4): deployments, settings, builds create/read.
+"""``/api/v2`` build-side routes (SDK-WIRE section 4.4): deployments, settings, builds create/read.
 
 Every lookup goes through the caller's environment (``SdkScopedMixin.scoped``): an id of another
 environment is answered exactly like an unknown one (404 with the v2 ``code``). The lifecycle
@@ -93,7 +93,8 @@ class DeploymentsView(V2View):
             modal_app_id=body.str("modal_app_id", max_length=64))
         return Response({**deployment_info(deployment), "created": created})
 
-    @v2_doc("List deployments", "Newest first; filter by kind, app name and current.")
+    @v2_doc("List deployments", "Newest first; filter by kind, app name and current.",
+            operation_id="api_v2_deployments_list")
     def get(self, request: Request) -> Response:
         rows = self.scoped(Deployment.objects.all())
         if query_str(request, "kind"):
@@ -129,7 +130,8 @@ class SettingsView(V2View):
 class BuildListView(V2View):
     """``GET /builds``; the tasks app adds ``POST`` (creation writes the event log it owns)."""
 
-    @v2_doc("List builds", "Most recently active first, with an opaque cursor.")
+    @v2_doc("List builds", "Most recently active first, with an opaque cursor.",
+            operation_id="api_v2_builds_list")
     def get(self, request: Request) -> Response:
         rows = self.scoped(V2Build.objects.all())
         status = query_str(request, "status")

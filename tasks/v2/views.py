@@ -1,4 +1,4 @@
-"""``/api/v2`` routes that touch tasks (SDK-WIRE §4.4): build creation and lifecycle, plans and
+"""``/api/v2`` routes that touch tasks (SDK-WIRE section 4.4): build creation and lifecycle, plans and
 members, claims, reports, yield, artifacts, and the reads the 0.28 CLI uses.
 
 Views parse and validate (422 items), resolve ids through the caller's environment (another
@@ -443,7 +443,8 @@ class ClaimRenewView(TaskScoped):
 
 
 class TaskListView(TaskScoped):
-    @v2_doc("List tasks", "Most recent status change first, with an opaque cursor.")
+    @v2_doc("List tasks", "Most recent status change first, with an opaque cursor.",
+            operation_id="api_v2_tasks_list")
     def get(self, request: Request) -> Response:
         rows = self.scoped(V2Task.objects.all()).select_related("claim_plan")
         status = query_str(request, "status")

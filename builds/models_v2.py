@@ -1,4 +1,4 @@
-"""The ``/api/v2`` build-side rows (SDK-WIRE section 4.2): deployments, settings, v2 builds, plans.
+"""The ``/api/v2`` build-side rows (SDK-WIRE 4.2): deployments, settings, v2 builds, plans.
 
 They live beside the v1 tables and share environments (tenancy) with them; upstream v2 does not
 migrate v1 data, so a v2 build is a different row from a v1 build. Ids marked "client" are minted
@@ -48,7 +48,7 @@ class Deployment(models.Model):
 
 
 class SettingsBody(models.Model):
-    """A flat settings dict, addressed by its uuid5 hash (SDK-WIRE section 4.2 "settings")."""
+    """A flat settings dict, addressed by its uuid5 hash (SDK-WIRE 4.2 "settings")."""
 
     environment = models.ForeignKey(
         "workspaces.Environment", on_delete=models.CASCADE, related_name="settings_bodies"
@@ -79,7 +79,7 @@ TERMINAL_BUILD_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 
 class V2Build(models.Model):
-    """A v2 build: a stored, sticky status (SDK-WIRE section 4.5.8), not a fold of events."""
+    """A v2 build: a stored, sticky status (SDK-WIRE 4.5.8), not a fold of events."""
 
     id = models.UUIDField(primary_key=True, help_text="Client-minted.")
     environment = models.ForeignKey(

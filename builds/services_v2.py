@@ -1,6 +1,6 @@
-"""v2 build-side services (SDK-WIRE section 4.2, 4.4): deployments, settings, build creation.
+"""v2 build-side services (SDK-WIRE 4.2, 4.4): deployments, settings, build creation.
 
-Every write is idempotent on a client-minted id (SDK-WIRE section 4.5.1): a re-delivered create returns the
+Every write is idempotent on a client-minted id (SDK-WIRE 4.5.1): a re-delivered create returns the
 stored row. Refusals are ``Refusal`` with the code ``stardag.testing.InMemoryRegistry`` raises.
 """
 

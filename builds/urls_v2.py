@@ -1,4 +1,4 @@
-"""``/api/v2`` build-side routes (SDK-WIRE section 4.4). Build creation and every route that touches
+"""``/api/v2`` build-side routes (SDK-WIRE 4.4). Build creation and every route that touches
 tasks (plans, members, lifecycle, frontier) are in ``tasks/urls_v2.py``."""
 
 from django.urls import re_path

@@ -1,4 +1,4 @@
-"""``/api/v2`` build-side routes (SDK-WIRE section 4.4): deployments, settings, builds create/read.
+"""``/api/v2`` build-side routes (SDK-WIRE 4.4): deployments, settings, builds create/read.
 
 Every lookup goes through the caller's environment (``SdkScopedMixin.scoped``): an id of another
 environment is answered exactly like an unknown one (404 with the v2 ``code``). The lifecycle

@@ -1,4 +1,4 @@
-"""The ``/api/v2`` task-side rows (SDK-WIRE section 4.2): completions with their claim, instances per
+"""The ``/api/v2`` task-side rows (SDK-WIRE 4.2): completions with their claim, instances per
 scope and their edges, plan members, the executions ledger, artifacts, events, yield replays.
 
 A v2 *task* is a completion: identity and global state, no parameters (bodies live on

@@ -1,4 +1,4 @@
-"""``/api/v2`` routes that touch tasks (SDK-WIRE section 4.4, the local-build subset and the CLI
+"""``/api/v2`` routes that touch tasks (SDK-WIRE 4.4, the local-build subset and the CLI
 reads). The Modal/reactive routes (notify, wake-candidates, scheduler-lease, stalled-builds,
 reactive-meta, tick-summaries, activation, exclusion, stop) are not served yet: they fall through
 to the missing-route 404."""

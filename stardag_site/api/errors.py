@@ -99,7 +99,7 @@ def invalid(location: str, name: str, msg: str, type_: str, input_: Any) -> Requ
 
 
 class Refusal(ContractError):
-    """A v2 refusal (SDK-WIRE section 1.6, 4.6): ``{"detail": {"code", "message", ...extra}}``.
+    """A v2 refusal (SDK-WIRE 1.6, 4.6): ``{"detail": {"code", "message", ...extra}}``.
 
     The SDK branches on ``code``, never on the status alone, so every v2 service raises this
     with the code the reference registry uses; ``extra`` carries the code's documented fields

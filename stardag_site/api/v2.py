@@ -1,4 +1,4 @@
-"""Request-edge kit of the ``/api/v2`` routes (SDK-WIRE section 4): gzip bodies, body fields, opaque
+"""Request-edge kit of the ``/api/v2`` routes (SDK-WIRE 4): gzip bodies, body fields, opaque
 cursors, and the OpenAPI decorator every v2 view uses. Imports no app."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from stardag_site.api.parsers import StrictJSONParser
 
 
 class GzipJSONParser(StrictJSONParser):
-    """The SDK gzips every body of 1 KiB or more (SDK-WIRE section 1.3). Decompressed size is capped
+    """The SDK gzips every body of 1 KiB or more (SDK-WIRE 1.3). Decompressed size is capped
     at ``DATA_UPLOAD_MAX_MEMORY_SIZE`` so a small bomb cannot fill the memory."""
 
     def parse(self, stream: Any, media_type: str | None = None,

@@ -1,4 +1,4 @@
-"""Member registration (SDK-WIRE section 4.5.3): one chunk, one transaction, all or nothing.
+"""Member registration (SDK-WIRE 4.5.3): one chunk, one transaction, all or nothing.
 
 Race safety: task rows are inserted if absent (``INSERT ... ON CONFLICT DO NOTHING`` through
 ``bulk_create(ignore_conflicts=True)``, with ids minted here so the rows this call inserted are
@@ -30,7 +30,7 @@ COUNTERS = ("tasks_created", "instances_created", "members_admitted", "closure_a
 
 @dataclass
 class Item:
-    """A validated registration item (SDK-WIRE section 4.3)."""
+    """A validated registration item (SDK-WIRE 4.3)."""
 
     task_id: str
     task_namespace: str

@@ -1,4 +1,4 @@
-"""v2 transitions (SDK-WIRE section 4.5): plans, starts (claims), reports, yield, build lifecycle.
+"""v2 transitions (SDK-WIRE 4.5): plans, starts (claims), reports, yield, build lifecycle.
 
 Each public function owns its transaction and raises ``Refusal`` with the reference registry's
 code. Check order follows ``stardag.testing.InMemoryRegistry`` exactly, because the SDK branches
@@ -243,7 +243,7 @@ def build_skip_blocked(*, build: V2Build) -> tuple[list[str], Plan | None]:
 
 def plan_create(*, build: V2Build, plan_id: uuid.UUID, deployment_id: uuid.UUID,
                 settings: Any, roots: list[Item]) -> tuple[Plan, bool]:
-    """SDK-WIRE section 4.5.2, checks in the reference's order; idempotent per (build, scope)."""
+    """SDK-WIRE 4.5.2, checks in the reference's order; idempotent per (build, scope)."""
     if not roots:
         raise Refusal("no_roots", status_code=400)
     if any(r.declared_upstreams is not None for r in roots):
@@ -355,7 +355,7 @@ def member_start(*, plan: Plan, task_id: str, execution_id: uuid.UUID, claim: bo
                  claim_ttl_seconds: int | None, executor: str | None,
                  executor_ref: str | None, executor_metadata: dict[str, Any] | None,
                  limit_keys: list[str]) -> dict[str, Any]:
-    """SDK-WIRE section 4.5.4: the claiming start is the only mutual exclusion of v2; the task row is
+    """SDK-WIRE 4.5.4: the claiming start is the only mutual exclusion of v2; the task row is
     locked, so of two concurrent starts exactly one is granted."""
     with transaction.atomic():
         member = _member(plan, task_id)
@@ -466,7 +466,7 @@ def _apply_report(plan: Plan, task: V2Task, execution_id: uuid.UUID, outcome: st
 
 def member_report(*, plan: Plan, task_id: str, execution_id: uuid.UUID, outcome: str,
                   error_message: str | None = None) -> dict[str, Any]:
-    """complete / fail / interrupt (SDK-WIRE section 4.5.5). A late report is kept as history and
+    """complete / fail / interrupt (SDK-WIRE 4.5.5). A late report is kept as history and
     refused ``execution_not_current``, which the SDK treats as silent."""
     with transaction.atomic():
         _member(plan, task_id)
@@ -610,7 +610,7 @@ def artifacts_upload(*, plan: Plan, task_id: str, artifacts: list[dict[str, Any]
 
 
 def frontier_members(plan: Plan) -> dict[str, list[dict[str, Any]] | bool]:
-    """SDK-WIRE section 4.5.7 after the closure step: runnable, discovery jobs, running."""
+    """SDK-WIRE 4.5.7 after the closure step: runnable, discovery jobs, running."""
     with transaction.atomic():
         closure(plan)
     now = timezone.now()

@@ -1,4 +1,4 @@
-"""``/api/v2`` routes that touch tasks (SDK-WIRE section 4.4): build creation and lifecycle, plans and
+"""``/api/v2`` routes that touch tasks (SDK-WIRE 4.4): build creation and lifecycle, plans and
 members, claims, reports, yield, artifacts, and the reads the 0.28 CLI uses.
 
 Views parse and validate (422 items), resolve ids through the caller's environment (another

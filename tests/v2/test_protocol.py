@@ -1,5 +1,5 @@
-"""The /api/v2 local-build protocol (SDK-WIRE section 4.5, 4.8): the call sequence of a 0.28
-``sd.build()``, its reads, idempotent re-deliveries, and the refusal codes of SDK-WIRE section 4.6."""
+"""The /api/v2 local-build protocol (SDK-WIRE 4.5, 4.8): the call sequence of a 0.28
+``sd.build()``, its reads, idempotent re-deliveries, and the refusal codes of SDK-WIRE 4.6."""
 
 from __future__ import annotations
 

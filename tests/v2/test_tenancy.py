@@ -1,5 +1,5 @@
 """Tenancy on /api/v2: an API key of another environment gets 404 on every route that names an
-id of this one, and nothing is written (SDK-WIRE section 4.1; the v1 isolation rule extended)."""
+id of this one, and nothing is written (SDK-WIRE 4.1; the v1 isolation rule extended)."""
 
 from __future__ import annotations
 

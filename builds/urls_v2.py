@@ -16,4 +16,6 @@ urlpatterns = [
             name="v2-settings"),
     re_path(rf"^builds/(?P<build_id>{ID})/?$", views_v2.BuildDetailView.as_view(),
             name="v2-build"),
+    re_path(rf"^builds/(?P<build_id>{ID})/notify/?$", views_v2.BuildNotifyView.as_view(),
+            name="v2-build-notify"),
 ]

@@ -12,6 +12,8 @@ import datetime
 from typing import Any
 
 from django.db.models import Q
+from django.http import Http404
+from django.urls import get_resolver
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -60,6 +62,11 @@ class V2View(SdkScopedMixin, APIView):
     """Base of every v2 route: SDK credentials, gzip-aware JSON, environment-scoped lookups."""
 
     parser_classes = [GzipJSONParser]
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        """A method a v2 path does not serve is a missing route, answered exactly like an
+        unknown URL (the project's 404 handler), never a 405."""
+        return get_resolver().resolve_error_handler(404)(request, Http404())
 
     def build(self, raw_id: str) -> V2Build:
         build = self.scoped(V2Build.objects.all()).filter(pk=parse_uuid(raw_id, "build_id")).first()
@@ -158,3 +165,13 @@ class BuildDetailView(V2View):
     @v2_doc("Get a build", "One build of this environment.")
     def get(self, request: Request, build_id: str) -> Response:
         return Response(build_info(self.build(build_id)))
+
+
+class BuildNotifyView(V2View):
+    """Only the read: reactive scheduling (the POST/DELETE flag, wake-ups, leases) is not
+    served yet, so no build is ever flagged; the CLI's ``builds frontier`` reads this."""
+
+    @v2_doc("Whether a build wants a scheduler tick",
+            "Always false here: reactive (Modal) scheduling is not served by this server yet.")
+    def get(self, request: Request, build_id: str) -> Response:
+        return Response({"build_id": self.build(build_id).pk, "needs_tick": False})

@@ -352,9 +352,18 @@ def test_lists_page_with_an_opaque_cursor(api: Driver) -> None:
 
 
 def test_modal_routes_answer_the_missing_route_404(client_a) -> None:
+    unknown = client_a.get("/api/v2/no-such-route")
+    assert unknown.status_code == 404
     for method, path in (("post", "/api/v2/builds/wake-candidates"),
                          ("get", "/api/v2/stalled-builds"),
                          ("post", f"/api/v2/builds/{uuid.uuid4()}/notify?can_spawn=true"),
-                         ("post", f"/api/v2/deployments/{uuid.uuid4()}/activate")):
+                         ("delete", f"/api/v2/builds/{uuid.uuid4()}/notify"),
+                         ("put", f"/api/v2/builds/{uuid.uuid4()}/reactive-meta"),
+                         ("post", f"/api/v2/builds/{uuid.uuid4()}/scheduler-lease"),
+                         ("post", f"/api/v2/builds/{uuid.uuid4()}/tick-summaries"),
+                         ("post", f"/api/v2/deployments/{uuid.uuid4()}/activate"),
+                         ("post", f"/api/v2/executions/{uuid.uuid4()}/stopped"),
+                         ("post", f"/api/v2/plans/{uuid.uuid4()}/members/t/exclude"),
+                         ("get", "/api/v2/concurrency-limits")):
         response = getattr(client_a, method)(path)
-        assert response.status_code == 404, (path, response.status_code)
+        assert (response.status_code, response.json()) == (404, unknown.json()), path

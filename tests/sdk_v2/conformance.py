@@ -14,7 +14,7 @@ import json
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stardag.artifact import JSONArtifact, MarkdownArtifact
@@ -40,7 +40,7 @@ def item(name: str, upstreams: list[str] | None = None, *, body: dict | None = N
         instance_hash=ih(instance or name), body=body or {"name": name},
         declared_upstreams=None if upstreams is None else [ih(u) for u in upstreams],
         observed_complete=complete,
-        observed_at=datetime.now(timezone.utc) + timedelta(seconds=ahead))
+        observed_at=datetime.now(UTC) + timedelta(seconds=ahead))
 
 
 class Transcript:
@@ -50,7 +50,7 @@ class Transcript:
     def step(self, name: str, call: Any, *fields: str) -> Any:
         try:
             result = call()
-        except Exception as exc:  # noqa: BLE001 -- a refusal is an outcome to compare
+        except Exception as exc:
             code = getattr(exc, "code", None) or (getattr(exc, "payload", None) or {}).get(
                 "code")
             self.lines.append([name, "refused", code])

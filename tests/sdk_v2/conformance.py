@@ -1,11 +1,11 @@
 """One v2 scenario, driven through the SDK's own registry API (runs in the 0.28 virtualenv).
 
-``python conformance.py memory <run>`` drives ``stardag.testing.InMemoryRegistry`` (the executable
-reference); ``python conformance.py server <url> <api_key> <run>`` drives ``stardag.registry.
-APIRegistry`` against our server. Each step is recorded as the outcome a caller branches on:
-the status (and counters) of a success, or ``refused <code>`` of a refusal. The test compares
-the two transcripts line by line. Task ids and hashes derive from ``<run>`` (so both transcripts sort alike); other ids are
-minted per call; timestamps are left out.
+``python conformance.py memory <run>`` drives ``stardag.testing.InMemoryRegistry`` (the
+executable reference); ``python conformance.py server <url> <api_key> <run>`` drives
+``stardag.registry.APIRegistry`` against our server. Each step is recorded as the outcome a
+caller branches on: the status (and counters) of a success, or ``refused <code>`` of a refusal.
+The test compares the two transcripts line by line. Task ids and hashes derive from ``<run>``
+(so both transcripts sort alike); other ids are minted per call; timestamps are left out.
 """
 
 from __future__ import annotations

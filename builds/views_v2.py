@@ -23,7 +23,7 @@ from builds.services_v2 import deployment_create, deployment_is_current
 from stardag_site.api.errors import Refusal
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.params import parse_uuid, query_bool, query_int, query_str
-from stardag_site.api.v2 import GzipJSONParser, body_of, decode_cursor, encode_cursor, v2_doc
+from stardag_site.api.v2 import body_of, decode_cursor, encode_cursor, v2_doc
 
 
 def build_info(build: V2Build) -> dict[str, Any]:
@@ -59,9 +59,7 @@ def plan_info(plan: Plan, *, created: bool = False) -> dict[str, Any]:
 
 
 class V2View(SdkScopedMixin, APIView):
-    """Base of every v2 route: SDK credentials, gzip-aware JSON, environment-scoped lookups."""
-
-    parser_classes = [GzipJSONParser]
+    """Base of every v2 route: SDK credentials and environment-scoped lookups."""
 
     def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         """A method a v2 path does not serve is a missing route, answered exactly like an

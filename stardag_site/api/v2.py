@@ -1,50 +1,22 @@
-"""Request-edge kit of the ``/api/v2`` routes (SDK-WIRE 4): gzip bodies, body fields, opaque
-cursors, and the OpenAPI decorator every v2 view uses. Imports no app."""
+"""Request-edge kit of the ``/api/v2`` routes (SDK-WIRE 4): body fields, opaque cursors, and the
+OpenAPI decorator every v2 view uses (gzip bodies are decoded by ``GzipRequestBodyMiddleware``).
+Imports no app."""
 
 from __future__ import annotations
 
 import base64
 import datetime
-import gzip
-import io
 import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 
 from stardag_site.api.errors import RequestValidationError, invalid, validation_item
-from stardag_site.api.parsers import StrictJSONParser
-
-
-class GzipJSONParser(StrictJSONParser):
-    """The SDK gzips every body of 1 KiB or more (SDK-WIRE 1.3). Decompressed size is capped
-    at ``DATA_UPLOAD_MAX_MEMORY_SIZE`` so a small bomb cannot fill the memory."""
-
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> Any:
-        request = (parser_context or {}).get("request")
-        encoding = request.META.get("HTTP_CONTENT_ENCODING", "") if request is not None else ""
-        if stream is not None and encoding.strip().lower() == "gzip":
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 10 * 1024 * 1024
-            try:
-                with gzip.GzipFile(fileobj=io.BytesIO(stream.read())) as unzipped:
-                    raw = unzipped.read(limit + 1)
-            except (OSError, EOFError) as exc:
-                raise RequestValidationError([validation_item(
-                    ["body"], "Body is not valid gzip", "json_invalid", None,
-                    with_input=False)]) from exc
-            if len(raw) > limit:
-                raise RequestValidationError([validation_item(
-                    ["body"], "Decompressed body is too large", "json_invalid", None,
-                    with_input=False)])
-            stream = io.BytesIO(raw)
-        return super().parse(stream, media_type, parser_context)
 
 
 def v2_doc(summary: str, description: str, *, body: bool = False, **extra: Any) -> Callable:

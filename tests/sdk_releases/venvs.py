@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-RELEASES = ("0.2.1", "0.10.2", "0.20.1", "0.26.0")
+RELEASES = ("0.2.1", "0.10.2", "0.20.1", "0.26.0", "0.27.0", "0.28.0")
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CACHE = REPO / ".cache" / "sdk-releases"

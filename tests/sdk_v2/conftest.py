@@ -19,8 +19,13 @@ from django.db import connections
 
 import tests.sdk.conftest  # noqa: F401 -- serial live server on in-memory SQLite
 from tests.conftest import Tenant, make_tenant
-from tests.sdk_v2.venvs import release_python
+from tests.sdk_releases.venvs import release_venv
 from tests.v2.helpers import Driver
+
+
+def release_python(version: str) -> Path:
+    return release_venv(version) / "bin" / "python"
+
 
 DRIVER = Path(__file__).resolve().parent / "driver.py"
 

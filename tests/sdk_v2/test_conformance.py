@@ -9,7 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.sdk_v2.venvs import release_python
+from tests.sdk_v2.conftest import release_python
 
 SCENARIO = Path(__file__).resolve().parent / "conformance.py"
 # Every refusal code of SDK-WIRE 4.6 that a local build can meet and the scenario provokes.

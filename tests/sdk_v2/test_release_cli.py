@@ -8,8 +8,7 @@ import os
 import subprocess
 from typing import Any
 
-from tests.sdk_v2.conftest import Release
-from tests.sdk_v2.venvs import release_python
+from tests.sdk_v2.conftest import Release, release_python
 
 
 def cli(release: Release, *args: str) -> str:

@@ -75,3 +75,47 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     fields = readonly_fields = ("id", "build", "task", "event_type", "created_at",
                                 "error_message", "event_metadata")
+
+
+# -- /api/v2 (read-only: written by the SDK through the API) --------------------------------
+
+from builds.models_v2 import Deployment, Plan, V2Build  # noqa: E402
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "kind", "app_name", "generation", "code_id", "environment",
+                    "deployed_at", "activated_at")
+    list_filter = ("kind",)
+    list_select_related = ("environment__workspace",)
+    search_fields = ("=id", "app_name", "code_id")
+    ordering = ("-deployed_at",)
+
+
+class PlanInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Plan
+    fields = ("id", "generation", "deployment", "settings_hash", "activated_at", "sealed_at",
+              "superseded_at")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(V2Build)
+class V2BuildAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "status", "environment", "created_at", "last_active_at",
+                    "is_resumed")
+    list_filter = ("status",)
+    list_select_related = ("environment__workspace",)
+    search_fields = ("=id", "name")
+    inlines = [PlanInline]
+    ordering = ("-last_active_at",)
+
+
+@admin.register(Plan)
+class PlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "build", "generation", "deployment", "settings_hash", "sealed_at",
+                    "activated_at", "superseded_at")
+    list_select_related = ("build", "deployment")
+    search_fields = ("=id", "=build__id")
+    ordering = ("-created_at",)

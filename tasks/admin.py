@@ -59,3 +59,56 @@ class TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def all_events(self, task: Task) -> str:
         url = reverse("admin:builds_event_changelist") + f"?task__id__exact={task.pk}"
         return format_html('<a href="{}">All events of this task</a>', url)
+
+
+# -- /api/v2 (read-only: written by the SDK through the API) --------------------------------
+
+from tasks.models_v2 import Execution, PlanMember, V2Task  # noqa: E402
+
+
+class ExecutionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Execution
+    fields = ("id", "plan", "executor", "executor_ref", "started_at", "claim_released_at",
+              "claim_outcome", "ended_at", "outcome")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("-started_at",)
+    show_change_link = True
+
+
+@admin.register(V2Task)
+class V2TaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A completion and its claim: who holds it (plan, execution) and until when."""
+
+    list_display = ("task_name", "task_id", "status", "status_at", "claim_plan",
+                    "execution_id", "claim_expires_at", "environment")
+    list_filter = ("status",)
+    list_select_related = ("environment__workspace", "claim_plan")
+    search_fields = ("=task_id", "task_name", "task_namespace")
+    fieldsets = (
+        (None, {"fields": ("task_id", "task_namespace", "task_name", "version", "output_uri",
+                           "environment")}),
+        ("Status", {"fields": ("status", "status_at", "started_at", "completed_at",
+                               "error_message")}),
+        ("Claim", {"fields": ("claim_plan", "execution_id", "claim_expires_at",
+                              "preempted_at", "limit_keys")}),
+    )
+    inlines = [ExecutionInline]
+    ordering = ("-status_at",)
+
+
+@admin.register(Execution)
+class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "task", "plan", "executor", "started_at", "claim_outcome", "outcome",
+                    "ended_at")
+    list_filter = ("outcome", "claim_outcome")
+    list_select_related = ("task", "plan")
+    search_fields = ("=id", "=task__task_id")
+    ordering = ("-started_at",)
+
+
+@admin.register(PlanMember)
+class PlanMemberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("task", "plan", "is_root", "admitted_by", "excluded_reason")
+    list_select_related = ("task", "plan")
+    search_fields = ("=plan__id", "=task__task_id")

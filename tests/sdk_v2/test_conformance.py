@@ -9,7 +9,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.sdk_v2.conftest import release_python
+
+pytestmark = [pytest.mark.sdk, pytest.mark.sdk_releases]
 
 SCENARIO = Path(__file__).resolve().parent / "conformance.py"
 # Every refusal code of SDK-WIRE 4.6 that a local build can meet and the scenario provokes.

@@ -10,6 +10,8 @@ import pytest
 
 from tests.sdk_v2.conftest import Release
 
+pytestmark = [pytest.mark.sdk, pytest.mark.sdk_releases]
+
 
 def graph_of(release: Release, build_id: str) -> dict[str, Any]:
     plans = release.api.ok("GET", f"/builds/{build_id}/plans")["plans"]

@@ -8,7 +8,11 @@ import os
 import subprocess
 from typing import Any
 
+import pytest
+
 from tests.sdk_v2.conftest import Release, release_python
+
+pytestmark = [pytest.mark.sdk, pytest.mark.sdk_releases]
 
 
 def cli(release: Release, *args: str) -> str:

@@ -42,8 +42,7 @@ class Release:
     def api(self) -> Driver:
         return Driver(self.tenant.key_client())
 
-    def run(self, scenario: str, *args: str, tag: int = 1, **env: str) -> dict[str, Any]:
-        """One ``sd.build()`` in the release's interpreter; its JSON report."""
+    def environ(self, tag: int, **env: str) -> dict[str, str]:
         environ = {
             "PATH": os.environ.get("PATH", ""), "HOME": str(self.home),
             "STARDAG_TARGET_ROOTS": json.dumps({"default": str(self.home / "targets")}),
@@ -56,11 +55,24 @@ class Release:
                 "environment_id": str(self.tenant.environment.pk)})
         else:
             environ.update(STARDAG_API_URL=self.url, STARDAG_API_KEY=self.tenant.api_key)
-        done = subprocess.run([str(release_python(self.version)), str(DRIVER), scenario, *args],
-                              env=environ, cwd=self.home, capture_output=True, text=True,
-                              timeout=240)
-        assert done.returncode == 0, done.stderr[-3000:]
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return environ
+
+    def start(self, scenario: str, *args: str, tag: int = 1,
+              **env: str) -> subprocess.Popen[str]:
+        """One ``sd.build()`` in the release's interpreter, running in the background."""
+        return subprocess.Popen([str(release_python(self.version)), str(DRIVER), scenario, *args],
+                                env=self.environ(tag, **env), cwd=self.home, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    @staticmethod
+    def report(process: subprocess.Popen[str]) -> dict[str, Any]:
+        stdout, stderr = process.communicate(timeout=240)
+        assert process.returncode == 0, stderr[-3000:]
+        return json.loads(stdout.strip().splitlines()[-1])
+
+    def run(self, scenario: str, *args: str, tag: int = 1, **env: str) -> dict[str, Any]:
+        """One ``sd.build()`` in the release's interpreter; its JSON report."""
+        return self.report(self.start(scenario, *args, tag=tag, **env))
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ JSON line: the task ids of the DAG and how the build ended. Scenarios:
 * ``dag``: a root with a static dependency and a dynamic one (``yield``), markdown and JSON
   artifacts;
 * ``failing``: a task that raises, with a downstream task;
+* ``overlap <a|b>``: two slow tasks under a root; ``a`` and ``b`` share one slow task, and
+  claims live 2 s while a slow body runs 4 s (renewed every 0.5 s);
 * ``retry <build_id>``: the failing DAG again with ``resume_build_id`` (a resumed build
   retries its failed members), after ``BOOM_OK=1`` lets the failing task succeed.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -79,6 +82,30 @@ class AfterBoom(sd.Task[int]):
         self._save(self.boom.load() + 1)
 
 
+class Slow(sd.Task[int]):
+    """Appends a line to ``$MARKER_DIR/<its id>`` each time its body runs, then outlasts its
+    claim's TTL, so only renewal keeps the claim."""
+
+    n: int
+
+    def run(self) -> None:
+        with open(os.path.join(os.environ["MARKER_DIR"], str(self.id)), "a") as marker:
+            marker.write(f"{os.getpid()}\n")
+        time.sleep(float(os.environ.get("SLOW_SECONDS", "4")))
+        self._save(self.n)
+
+
+class Gather(sd.Task[int]):
+    label: str
+    parts: list[Slow]
+
+    def requires(self) -> Any:
+        return list(self.parts)
+
+    def run(self) -> None:
+        self._save(sum(p.load() for p in self.parts))
+
+
 def store_login(setup: dict[str, str]) -> None:
     from stardag.config.paths import get_user_config_path
     from stardag.registry._auth import save_access_token_cache
@@ -101,7 +128,14 @@ def main() -> None:
         store_login(json.loads(os.environ["BEARER_SETUP"]))
     tag = int(os.environ.get("DAG_TAG", "1"))
     result: dict[str, Any] = {"sdk": sd.__version__}
-    if scenario == "dag":
+    if scenario == "overlap":
+        # Two of these with different labels share Slow(n=2).
+        label = sys.argv[2]
+        numbers = (1, 2) if label == "a" else (2, 3)
+        root = Gather(label=label, parts=[Slow(n=n) for n in numbers])
+        result["ids"] = {f"slow{n}": str(Slow(n=n).id) for n in numbers}
+        result["ids"]["root"] = str(root.id)
+    elif scenario == "dag":
         leaf, dyn = Leaf(value=tag), Dyn(n=tag)
         root = Root(leaf=leaf, dyn=dyn)
         child = Leaf(value=tag * 100)
@@ -114,6 +148,12 @@ def main() -> None:
     kwargs: dict[str, Any] = {}
     if scenario == "retry":
         kwargs = {"resume_build_id": uuid.UUID(sys.argv[2])}  # a resume retries failed members
+    if scenario == "overlap":
+        from stardag.build import ClaimConfig
+
+        kwargs = {"claim_config": ClaimConfig(
+            in_process_ttl_seconds=2, renew_interval_seconds=0.5,
+            wait_initial_interval_seconds=0.2, wait_max_interval_seconds=0.5)}
     try:
         outcome = sd.build(root, **kwargs)
         result["ok"] = True

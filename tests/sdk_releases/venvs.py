@@ -21,7 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-RELEASES = ("0.2.1", "0.10.2", "0.20.1", "0.26.0", "0.27.0", "0.28.0")
+RELEASES = ("0.2.1", "0.10.2", "0.20.1", "0.26.0")
+# The /api/v2 releases, driven by tests/sdk_v2 (their own drivers; not the v1 release tests).
+V2_RELEASES = ("0.27.0", "0.28.0")
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CACHE = REPO / ".cache" / "sdk-releases"
@@ -67,5 +69,5 @@ def release_venv(version: str) -> Path:
 
 
 if __name__ == "__main__":
-    for release in RELEASES:
+    for release in RELEASES + V2_RELEASES:
         print(release_venv(release))

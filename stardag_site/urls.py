@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("locks.urls")),
     path("api/v2/", include("builds.urls_v2")),
     path("api/v2/", include("tasks.urls_v2")),
+    path("api/v2/", include("locks.urls_v2")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

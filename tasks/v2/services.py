@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -41,6 +42,17 @@ from tasks.v2.registration import (
     upstream_tasks_incomplete,
 )
 from workspaces.models import Environment
+
+# ``(environment_id, keys) -> {key: (max_concurrent, in_use)}``; installed by the locks app,
+# which owns the limit rows and sits above tasks (``locks.apps.LocksConfig.ready``).
+LimitProvider = Callable[[Any, list[str]], dict[str, tuple[int, int]]]
+_limit_provider: LimitProvider | None = None
+
+
+def set_limit_provider(provider: LimitProvider | None) -> None:
+    global _limit_provider
+    _limit_provider = provider
+
 
 DEFAULT_CLAIM_TTL = 3600
 MAX_CLAIM_TTL = 86400
@@ -357,6 +369,7 @@ def member_start(*, plan: Plan, task_id: str, execution_id: uuid.UUID, claim: bo
                  limit_keys: list[str]) -> dict[str, Any]:
     """SDK-WIRE 4.5.4: the claiming start is the only mutual exclusion of v2; the task row is
     locked, so of two concurrent starts exactly one is granted."""
+    full: list[str] = []
     with transaction.atomic():
         member = _member(plan, task_id)
         task = _locked_task(plan, task_id)
@@ -402,25 +415,44 @@ def member_start(*, plan: Plan, task_id: str, execution_id: uuid.UUID, claim: bo
                           reason="not_expanded")
         if upstream_tasks_incomplete(member.instance):
             raise Refusal("upstream_incomplete", "an upstream task is not completed")
-        ttl = _ttl(claim_ttl_seconds)
-        if task.status == "running":
-            close_claim(task, "taken_over", now)
-        Execution.objects.create(id=execution_id, environment_id=plan.environment_id,
-                                 task=task, plan=plan, instance=member.instance,
-                                 executor=executor, executor_ref=executor_ref,
-                                 executor_metadata=executor_metadata, started_at=now)
-        task.limit_keys = sorted(set(limit_keys))
-        task.claim_plan = plan
-        task.execution_id = execution_id
-        task.claim_expires_at = now + ttl
-        task.started_at = now
-        task.error_message = None
-        move(task, "running", now)
-        task.save()
-        V2Event.objects.create(environment_id=plan.environment_id, build_id=plan.build_id,
-                               plan=plan, task=task, execution_id=execution_id,
-                               event_type="task_started", created_at=now)
-        return transition(task)
+        keys = sorted(set(limit_keys))
+        if keys and _limit_provider is not None:
+            full = [key for key, (cap, used) in
+                    _limit_provider(plan.environment_id, keys).items() if used >= cap]
+        if not full:
+            return _grant(task=task, plan=plan, member=member, execution_id=execution_id,
+                          ttl=_ttl(claim_ttl_seconds), executor=executor,
+                          executor_ref=executor_ref, executor_metadata=executor_metadata,
+                          limit_keys=keys, now=now)
+        # As upstream and the reference: the keys are kept although the start is refused.
+        task.limit_keys = keys
+        task.save(update_fields=["limit_keys"])
+    raise Refusal("concurrency_limit_reached", "a concurrency limit is full", keys=full)
+
+
+def _grant(*, task: V2Task, plan: Plan, member: PlanMember, execution_id: uuid.UUID,
+           ttl: datetime.timedelta, executor: str | None, executor_ref: str | None,
+           executor_metadata: dict[str, Any] | None, limit_keys: list[str],
+           now: datetime.datetime) -> dict[str, Any]:
+    """The claim: a ledger row, the task running under it, a ``task_started`` event."""
+    if task.status == "running":
+        close_claim(task, "taken_over", now)
+    Execution.objects.create(id=execution_id, environment_id=plan.environment_id,
+                             task=task, plan=plan, instance=member.instance,
+                             executor=executor, executor_ref=executor_ref,
+                             executor_metadata=executor_metadata, started_at=now)
+    task.limit_keys = limit_keys
+    task.claim_plan = plan
+    task.execution_id = execution_id
+    task.claim_expires_at = now + ttl
+    task.started_at = now
+    task.error_message = None
+    move(task, "running", now)
+    task.save()
+    V2Event.objects.create(environment_id=plan.environment_id, build_id=plan.build_id,
+                           plan=plan, task=task, execution_id=execution_id,
+                           event_type="task_started", created_at=now)
+    return transition(task)
 
 
 REPORT_STATUS = {"completed": "completed", "failed": "failed", "interrupted": "interrupted",

@@ -70,3 +70,15 @@ def test_cli_reads_print_the_recorded_rows(release_server) -> None:
     assert [(d["kind"], d["code_id"]) for d in rows] == [("local", "release-test")]
     shown_deployment = cli_json(release, "deployments", "show", rows[0]["id"])
     assert shown_deployment["app_name"] == "local" and shown_deployment["is_current"] is False
+
+
+def test_cli_concurrency_limits(release_server) -> None:
+    release = Release("0.28.0", *release_server)
+    assert "max_concurrent=2" in cli(release, "concurrency-limits", "set", "gpu", "2")
+    assert "gpu" in cli(release, "concurrency-limits", "list")
+    limits = cli_json(release, "concurrency-limits", "list")
+    rows = limits["limits"] if isinstance(limits, dict) else limits
+    assert [(x["key"], x["max_concurrent"], x["in_use"]) for x in rows] == [("gpu", 2, 0)]
+    assert "No current holders" in cli(release, "concurrency-limits", "holders", "gpu")
+    assert "Deleted" in cli(release, "concurrency-limits", "delete", "gpu", "--yes")
+    assert release.api.ok("GET", "/concurrency-limits")["limits"] == []

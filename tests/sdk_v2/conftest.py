@@ -18,7 +18,7 @@ import pytest
 from django.db import connections
 
 import tests.sdk.conftest  # noqa: F401 -- serial live server on in-memory SQLite
-from tests.conftest import Tenant, make_tenant
+from tests.factories import Tenant, make_tenant
 from tests.sdk_releases.venvs import release_venv
 from tests.v2.helpers import Driver
 

@@ -61,6 +61,10 @@ def plan_info(plan: Plan, *, created: bool = False) -> dict[str, Any]:
 class V2View(SdkScopedMixin, APIView):
     """Base of every v2 route: SDK credentials and environment-scoped lookups."""
 
+    def scoped(self, queryset: Any) -> Any:
+        """Every v2 queryset goes through here: only the caller's environment's rows."""
+        return queryset.filter(environment=self.environment)
+
     def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         """A method a v2 path does not serve is a missing route, answered exactly like an
         unknown URL (the project's 404 handler), never a 405."""

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('builds', '0005_v2_protocol'),
-        ('tasks', '0004_task_latest_state_and_dynamic_edges'),
+        ('tasks', '0005_json_floats_round_trip'),
         ('workspaces', '0001_initial'),
     ]
 

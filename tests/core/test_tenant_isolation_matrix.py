@@ -17,6 +17,7 @@ the caller's own data are checked to show none of the victim's identifiers.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,6 +66,21 @@ ROUTES: dict[str, str] = {
     "concurrency-limit-holders": "by-name", "lock-completion-status": "by-name",
     "lock-acquire": "by-name", "lock-renew": "by-name", "lock-release": "by-name",
     "lock-detail": "by-name",
+    # /api/v2 (issue 14)
+    "v2-deployments": "own", "v2-deployment": "object", "v2-settings": "object",
+    "v2-builds": "own", "v2-build": "object", "v2-build-notify": "object",
+    "v2-build-complete": "object", "v2-build-fail": "object", "v2-build-cancel": "object",
+    "v2-build-exit-early": "object", "v2-build-resume": "object", "v2-build-plans": "object",
+    "v2-build-skip-blocked": "object", "v2-build-frontier": "object",
+    "v2-build-executions": "object", "v2-plan": "object", "v2-plan-members": "object",
+    "v2-plan-seal": "object", "v2-plan-roots": "object", "v2-plan-graph": "object",
+    "v2-member-start": "object", "v2-member-complete": "object", "v2-member-fail": "object",
+    "v2-member-interrupt": "object", "v2-member-yield": "object", "v2-member-retry": "object",
+    "v2-member-skip": "object", "v2-member-cancel": "object", "v2-member-artifacts": "object",
+    "v2-tasks": "own", "v2-task": "by-name", "v2-claim-renew": "by-name",
+    "v2-task-artifacts": "by-name", "v2-task-executions": "by-name",
+    "v2-task-events": "by-name", "v2-concurrency-limits": "own",
+    "v2-concurrency-limit": "by-name",
 }
 IGNORED_PREFIXES = ("admin/", "oidc/", "static/")  # the operators' console has its own tests
 
@@ -85,6 +101,8 @@ BODIES: dict[str, Any] = {
     "lock-renew": {"owner_id": "victim-owner", "ttl_seconds": 60},
     "lock-release": {"owner_id": "victim-owner"},
     "concurrency-limit-detail": {"max_concurrent": 2},
+    "v2-concurrency-limit": {"max_concurrent": 2},
+    "v2-claim-renew": {"execution_id": "0199b1c2-0000-7000-8000-000000000000"},
 }
 BODIES_BY_VALUE = {"build-bulk-cancel": lambda values: {"build_ids": [values["build_id"]]}}
 METHODS = ("get", "post", "patch", "put", "delete")
@@ -147,6 +165,16 @@ def victim(db) -> tuple[Tenant, dict[str, str]]:
                        format="json").status_code == 200
     assert client.put("/api/v1/concurrency-limits/victim-limit", {"max_concurrent": 3},
                       format="json").status_code == 200
+    deployment = client.post("/api/v2/deployments", {"kind": "local", "code_id": "victim-code"},
+                             format="json").json()
+    assert client.post("/api/v2/builds", {"id": build["id"], "root_task_ids": ["victim-task"]},
+                       format="json").status_code == 200
+    plan = client.post(f"/api/v2/builds/{build['id']}/plans", {
+        "plan_id": str(uuid.uuid4()), "deployment_id": deployment["id"], "settings": {},
+        "roots": [{"task_id": "victim-task", "task_name": "Secret", "instance_hash": "victim-h",
+                   "body": {"secret": "victim-data"}, "observed_at": "2020-01-01T00:00:00Z"}]},
+        format="json")
+    assert plan.status_code == 200, plan.content
     jwt = tenant.jwt_client()
     env_url = f"/api/v1/ui/workspaces/{tenant.workspace.id}/environments/{tenant.environment.id}"
     root = jwt.post(f"{env_url}/target-roots", {"name": "victim-root",
@@ -160,6 +188,8 @@ def victim(db) -> tuple[Tenant, dict[str, str]]:
         "invite_id": str(invite.id), "key_id": str(ApiKey.objects.get().id),
         "root_id": root.json()["id"], "build_id": build["id"], "task_id": "victim-task",
         "lock_name": "victim-task", "key": "victim-limit",
+        "deployment_id": deployment["id"], "plan_id": plan.json()["id"],
+        "settings_hash": "11406eac-39d0-5b1b-9423-cfb4a1454543",
     }
     return tenant, values
 
@@ -202,7 +232,7 @@ def test_other_tenants_get_403_or_404_and_write_nothing(victim, intruders):
             continue
         path = concrete(route, values)
         sdk = path.startswith(("/api/v1/builds", "/api/v1/tasks", "/api/v1/locks",
-                               "/api/v1/concurrency-limits"))
+                               "/api/v1/concurrency-limits", "/api/v2/"))
         for method in methods_of(pattern):
             for label, client in intruders.items():
                 if not sdk and "key" in label:

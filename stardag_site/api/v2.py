@@ -17,13 +17,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 
 from stardag_site.api.errors import RequestValidationError, invalid, validation_item
+from stardag_site.api.schema import error_responses
+
+# v2 refusals are objects {"code", "message"} at 400, 404 and 409; a 422 is a validation list or
+# ``{"code": "invalid_request"}``.
+V2_ERRORS = error_responses(400, 404, 409, 422)
 
 
 def v2_doc(summary: str, description: str, *, body: bool = False, **extra: Any) -> Callable:
     """OpenAPI text for a v2 operation (free-form JSON in and out, as the SDK's models)."""
     return extend_schema(summary=summary, description=description,
                          request=OpenApiTypes.OBJECT if body else None,
-                         responses={200: OpenApiTypes.OBJECT}, **extra)
+                         responses={200: OpenApiTypes.OBJECT, **V2_ERRORS}, **extra)
 
 
 class Body:

@@ -9,6 +9,7 @@ them (``tasks/v2``).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q
@@ -65,10 +66,14 @@ class V2View(SdkScopedMixin, APIView):
         """Every v2 queryset goes through here: only the caller's environment's rows."""
         return queryset.filter(environment=self.environment)
 
-    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+    def http_method_not_allowed(  # type: ignore[override]  # DRF narrows the request type
+            self, request: Request, *args: Any, **kwargs: Any) -> Any:
         """A method a v2 path does not serve is a missing route, answered exactly like an
         unknown URL (the project's 404 handler), never a 405."""
-        return get_resolver().resolve_error_handler(404)(request, Http404())
+        # The stubs type the handler as taking the request alone; Django calls it with the
+        # exception too (django.core.handlers.exception.response_for_exception).
+        not_found: Callable[..., Any] = get_resolver().resolve_error_handler(404)
+        return not_found(request, Http404())
 
     def build(self, raw_id: str) -> V2Build:
         build = self.scoped(V2Build.objects.all()).filter(pk=parse_uuid(raw_id, "build_id")).first()

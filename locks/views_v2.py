@@ -43,7 +43,7 @@ class ConcurrencyLimitsView(V2View):
                     {"task_id": t.task_id, "task_name": t.task_name,
                      "build_id": t.claim_plan.build_id if t.claim_plan else None,
                      "plan_id": t.claim_plan_id, "execution_id": t.execution_id,
-                     "started_at": started.get(t.execution_id)}
+                     "started_at": started.get(t.execution_id) if t.execution_id else None}
                     for t in held]
             rows.append(row)
         return Response({"limits": rows})

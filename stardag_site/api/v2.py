@@ -5,12 +5,13 @@ Imports no app."""
 from __future__ import annotations
 
 import base64
+import builtins
 import datetime
 import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, Literal, overload
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -67,7 +68,13 @@ class Body:
                              "string_too_short")
         return value
 
-    def uuid(self, name: str, *, required: bool = False) -> uuid.UUID | None:
+    @overload
+    def uuid(self, name: builtins.str, *, required: Literal[True]) -> uuid.UUID: ...
+
+    @overload
+    def uuid(self, name: builtins.str, *, required: builtins.bool = False) -> uuid.UUID | None: ...
+
+    def uuid(self, name: builtins.str, *, required: builtins.bool = False) -> uuid.UUID | None:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -78,7 +85,7 @@ class Body:
         except ValueError:
             raise self._fail(name, "Input should be a valid UUID", "uuid_parsing") from None
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self.data.get(name)
         if value is None:
             return default
@@ -86,7 +93,7 @@ class Body:
             raise self._fail(name, "Input should be a valid boolean", "bool_parsing")
         return value
 
-    def int(self, name: str) -> int | None:
+    def int(self, name: builtins.str) -> builtins.int | None:
         value = self.data.get(name)
         if value is None:
             return None
@@ -94,7 +101,8 @@ class Body:
             raise self._fail(name, "Input should be a valid integer", "int_parsing")
         return value
 
-    def dict(self, name: str, *, required: bool = False) -> dict[str, Any] | None:
+    def dict(self, name: builtins.str, *,
+             required: builtins.bool = False) -> builtins.dict[builtins.str, Any] | None:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -104,7 +112,8 @@ class Body:
             raise self._fail(name, "Input should be a valid dictionary", "dict_type")
         return value
 
-    def list(self, name: str, *, required: bool = False) -> list[Any] | None:
+    def list(self, name: builtins.str, *,
+             required: builtins.bool = False) -> builtins.list[Any] | None:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -114,7 +123,7 @@ class Body:
             raise self._fail(name, "Input should be a valid list", "list_type")
         return value
 
-    def datetime(self, name: str) -> datetime.datetime:
+    def datetime(self, name: builtins.str) -> datetime.datetime:
         value = self.data.get(name)
         if not isinstance(value, str):
             raise self._fail(name, "Field required" if value is None else

@@ -80,8 +80,10 @@ def event(plan: Plan | None, event_type: str, *, task: V2Task | None = None,
           execution_id: uuid.UUID | None = None, applied: bool = True,
           error_message: str | None = None, now: datetime.datetime | None = None,
           environment_id: Any = None, build_id: Any = None) -> V2Event:
+    environment_id = environment_id or (plan.environment_id if plan else None)
+    assert environment_id is not None, "an event needs its plan or an environment"
     return V2Event(
-        environment_id=environment_id or (plan.environment_id if plan else None),
+        environment_id=environment_id,
         build_id=build_id or (plan.build_id if plan else None), plan=plan, task=task,
         execution_id=execution_id, event_type=event_type, report_applied=applied,
         error_message=error_message, created_at=now or timezone.now())
@@ -105,7 +107,7 @@ def register_items(plan: Plan, items: list[Item], *, as_roots: bool,
     env_id = plan.environment_id
     tasks = _tasks_for(env_id, ordered, counts, now)
     instances = _instances_for(plan, ordered, tasks, counts, now)
-    members = {m.task_id_str: m for m in _members_of(plan)}
+    members = _members_by_task_id(plan)
     new_members: list[PlanMember] = []
     events: list[V2Event] = []
     upstream_hashes = {h for i in ordered for h in (i.declared_upstreams or [])}
@@ -210,11 +212,10 @@ def _instances_for(plan: Plan, ordered: list[Item], tasks: dict[str, V2Task], co
     return instances
 
 
-def _members_of(plan: Plan) -> list[PlanMember]:
-    rows = list(PlanMember.objects.filter(plan=plan).select_related("task", "instance"))
-    for row in rows:
-        row.task_id_str = row.task.task_id  # type: ignore[attr-defined]
-    return rows
+def _members_by_task_id(plan: Plan) -> dict[str, PlanMember]:
+    """The plan's members keyed by their task's client id (the key ``admit`` looks up)."""
+    rows = PlanMember.objects.filter(plan=plan).select_related("task", "instance")
+    return {row.task.task_id: row for row in rows}
 
 
 def admit(plan: Plan, members: dict[str, PlanMember], new_members: list[PlanMember],
@@ -226,7 +227,6 @@ def admit(plan: Plan, members: dict[str, PlanMember], new_members: list[PlanMemb
     if member is None:
         member = PlanMember(id=uuid7(), plan=plan, task=instance.task, instance=instance,
                             is_root=is_root, admitted_by=admitted_by)
-        member.task_id_str = task_id  # type: ignore[attr-defined]
         members[task_id] = member
         new_members.append(member)
         return True
@@ -273,7 +273,7 @@ def closure(plan: Plan) -> int:
         rows = list(missing)
         if not rows:
             return admitted
-        members = {m.task_id_str: m for m in _members_of(plan)}
+        members = _members_by_task_id(plan)
         fresh: list[PlanMember] = []
         for instance in sorted(rows, key=lambda i: (i.task.task_id, i.instance_hash)):
             if admit(plan, members, fresh, instance, "closure"):

@@ -649,7 +649,7 @@ def frontier_members(plan: Plan) -> dict[str, list[dict[str, Any]] | bool]:
     members = list(PlanMember.objects.filter(plan=plan, excluded_reason__isnull=True)
                    .select_related("task", "instance"))
     members.sort(key=lambda m: m.task.task_id)
-    completed_upstream = {}
+    completed_upstream: dict[uuid.UUID, bool] = {}
     for down, status in InstanceEdge.objects.filter(
             downstream__in=[m.instance_id for m in members]).values_list(
             "downstream_id", "upstream__task__status"):

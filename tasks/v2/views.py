@@ -81,7 +81,7 @@ def task_info(task: V2Task, *, instances: bool = False) -> dict[str, Any]:
         "status": task.status, "status_at": task.status_at, "started_at": task.started_at,
         "completed_at": task.completed_at, "error_message": task.error_message,
         "claim_expires_at": task.claim_expires_at, "claim_plan_id": task.claim_plan_id,
-        "claim_build_id": task.claim_plan.build_id if task.claim_plan_id else None,
+        "claim_build_id": task.claim_plan.build_id if task.claim_plan else None,
         "execution_id": task.execution_id,
     }
     if instances:

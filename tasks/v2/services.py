@@ -641,10 +641,12 @@ def artifacts_upload(*, plan: Plan, task_id: str, artifacts: list[dict[str, Any]
                 defaults={"body": artifact.get("body")})
 
 
-def frontier_members(plan: Plan) -> dict[str, list[dict[str, Any]] | bool]:
-    """SDK-WIRE 4.5.7 after the closure step: runnable, discovery jobs, running."""
+def frontier_members(plan: Plan) -> dict[str, Any]:
+    """SDK-WIRE 4.5.7 after the closure step: runnable, discovery jobs, running, and what the
+    closure step admitted (``closure``; a closure conflict is refused as in registration, so
+    ``conflicts`` stays empty and nothing fails the build here)."""
     with transaction.atomic():
-        closure(plan)
+        admitted = closure(plan)
     now = timezone.now()
     members = list(PlanMember.objects.filter(plan=plan, excluded_reason__isnull=True)
                    .select_related("task", "instance"))
@@ -672,7 +674,8 @@ def frontier_members(plan: Plan) -> dict[str, list[dict[str, Any]] | bool]:
         elif actionable and completed_upstream.get(member.instance_id, True):
             runnable.append(_frontier_member(member, executions))
     return {"runnable": runnable, "discovery_jobs": discovery, "running": running,
-            "plan_complete": complete}
+            "plan_complete": complete,
+            "closure": {"admitted": admitted, "conflicts": [], "build_failed": False}}
 
 
 def _frontier_member(member: PlanMember, executions: list[tuple[str, Any, Any]] | None, *,

@@ -235,7 +235,6 @@ class BuildFrontierView(V2View):
         return Response({**base, "plan_id": plan.pk, "deployment_id": plan.deployment_id,
                          "settings_hash": plan.settings_hash,
                          "sealed": plan.sealed_at is not None,
-                         "closure": {"admitted": 0, "conflicts": [], "build_failed": False},
                          **state})
 
 

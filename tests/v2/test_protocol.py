@@ -107,6 +107,21 @@ def test_a_second_run_observes_completion_and_executes_nothing(local: Local) -> 
     assert Execution.objects.count() == 2
 
 
+def test_the_frontier_reports_what_its_closure_step_admitted(local: Local) -> None:
+    """A new build of the same DAG registers only its root; the recorded edge S -> R makes S a
+    member at the first frontier read (admitted by ``closure``), and not again at the next."""
+    api = local.api
+    build = api.build([tid("R")])
+    plan = api.plan(build, local.deployment, [item("R")])
+    first = api.ok("GET", f"/builds/{build}/frontier")
+    assert first["closure"] == {"admitted": 1, "conflicts": [], "build_failed": False}
+    assert [m["task_id"] for m in first["runnable"]] == [tid("S")]
+    assert api.ok("GET", f"/builds/{build}/frontier")["closure"]["admitted"] == 0
+    graph = api.ok("GET", f"/plans/{plan}/graph")
+    assert {m["task_name"]: m["admitted_by"] for m in graph["members"]} == {
+        "R": "root", "S": "closure"}
+
+
 def test_retries_of_every_write_change_nothing(local: Local) -> None:
     api = local.api
     again = api.ok("POST", "/deployments", {"id": str(uuid.uuid4()), "kind": "local",

@@ -95,5 +95,8 @@ def test_release_builds_with_an_api_key(release_server, version: str) -> None:
 
 
 def test_release_028_builds_with_a_bearer_token(release_server) -> None:
-    release = Release("0.28.0", *release_server, bearer=True)
+    url, tenant, home = release_server
+    release = Release("0.28.0", url, tenant, home, bearer=True)
     check_dag(release, release.run("dag"))
+    check_second_run_executes_nothing(release)
+    check_failure_and_resume(release)

@@ -187,11 +187,15 @@ def workspace_update(*, workspace: Workspace, name: str | None = None,
 
 
 def workspace_delete(*, workspace: Workspace) -> None:
-    """Delete a shared workspace and everything in it (environments cascade to their data)."""
+    """Delete a shared workspace and everything in it (environments cascade to their data).
+
+    The workspace row is locked first, as every other workspace-level write does: the cascade
+    deletes the environments before the workspace row, so without it a concurrent
+    ``environment_delete`` (workspace row, then environment) would deadlock with this one."""
     if workspace.is_personal:
         raise NotPermittedError("Cannot delete a personal workspace")
     with transaction.atomic():
-        workspace.delete()
+        _lock_workspace(workspace.pk).delete()
 
 
 # --- Members ----------------------------------------------------------------------------------

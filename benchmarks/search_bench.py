@@ -64,7 +64,29 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def prepare_environment(size: int, refill: bool) -> tuple[object, str, dict]:
+def recreate_database(url: str) -> None:
+    """Drop and create the benchmark database: tables that were never analysed, as after a
+    bulk load on a server without autovacuum (``--no-analyze-first``)."""
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    admin_url = url[: url.rindex("/")] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # our own fixed CLI argument
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("tasks_task", "builds_event", "builds_build", "tasks_taskasset",
+                      "task_search_number"):
+            cursor.execute(f"VACUUM ANALYZE {table}")  # fixed table names
+
+
+def prepare_environment(size: int, refill: bool,
+                        analyze_tables: bool = True) -> tuple[object, str, dict]:
     """The ``bench-<size>`` environment with exactly ``size`` tasks, and a fresh API key."""
     from django.db import connection
 
@@ -102,10 +124,8 @@ def prepare_environment(size: int, refill: bool) -> tuple[object, str, dict]:
         started = time.perf_counter()
         fill(environment, size)
         stats = {"reused": False, "fill_seconds": round(time.perf_counter() - started, 1)}
-    with connection.cursor() as cursor:
-        for table in ("tasks_task", "builds_event", "builds_build", "tasks_taskasset",
-                      "task_search_number"):
-            cursor.execute(f"VACUUM ANALYZE {table}")  # fixed table names
+    if analyze_tables:
+        analyze()
     stats.update(
         tasks=Task.objects.filter(environment=environment).count(),
         builds=Build.objects.filter(environment=environment).count(),
@@ -146,6 +166,15 @@ def cases(name: str, size: int) -> list[tuple[str, str, dict]]:
         ("last page (extra)", search, {"page": str(math.ceil(size / 50))}),
         ("page 1,000 + status (extra)", search, {"filter": "status:completed", "page": "1000"}),
         ("include_assets (extra)", search, {"include_assets": "metrics,report"}),
+        ("combined: namespace + numeric range", search,
+         {"filter": "task_namespace:=:ml.training,param.lr:>:0.01"}),
+        ("combined: namespace + numeric range + q + sort + page 2", search,
+         {"filter": "task_namespace:=:ml.training,param.lr:>:0.01", "q": "train",
+          "sort": "task_name:asc", "page": "2"}),
+        ("combined: two param clauses + status", search,
+         {"filter": "param.lr:>:0.01,param.epochs:>=:20,status:completed"}),
+        ("combined: asset range + param range (extra)", search,
+         {"filter": "asset.metrics.accuracy:>:0.9,param.lr:<:0.001"}),
         ("keys", f"{suggest}/keys", {}),
         ("values task_name", f"{suggest}/values", {"key": "task_name"}),
         ("values build_name (extra)", f"{suggest}/values", {"key": "build_name"}),
@@ -154,13 +183,15 @@ def cases(name: str, size: int) -> list[tuple[str, str, dict]]:
     ]
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
-    """Start gunicorn on 127.0.0.1:``port``. Its log goes to a temporary file, never to a pipe:
-    nobody reads a pipe while requests run, and once it fills the workers block on logging."""
+def start_server(url: str, port: int, log_path: Path | None = None) -> subprocess.Popen:
+    """Start gunicorn on 127.0.0.1:``port``. Its log goes to a file (``log_path``, else a
+    temporary one), never to a pipe: nobody reads a pipe while requests run, and once it fills
+    the workers block on logging."""
     env = {**os.environ, **SERVER_ENV, "DATABASE_URL": url,
            "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
            "GUNICORN_ACCESS_LOG": "/dev/null"}
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server process)
+    log = (open(log_path, "w+b") if log_path is not None  # noqa: SIM115 (as long as the server)
+           else tempfile.TemporaryFile())  # noqa: SIM115
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-c", "stardag_site/gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}"],
@@ -239,8 +270,20 @@ def pg_version() -> str:
         return cursor.fetchone()[0]
 
 
-def run(size: int, args: argparse.Namespace) -> Path:
+def run(size: int, args: argparse.Namespace) -> list[Path]:
+    if args.no_analyze_first:
+        environment, key, stats = prepare_environment(size, args.refill, analyze_tables=False)
+        written = [run_cases(size, args, environment, key, {**stats, "analyzed": False},
+                             "-no-analyze", "right after the bulk load, no ANALYZE")]
+        analyze()
+        return [*written, run_cases(size, args, environment, key, {**stats, "analyzed": True},
+                                    "", "after VACUUM ANALYZE")]
     environment, key, stats = prepare_environment(size, args.refill)
+    return [run_cases(size, args, environment, key, stats, "", "after VACUUM ANALYZE")]
+
+
+def run_cases(size: int, args: argparse.Namespace, environment: object, key: str, stats: dict,
+              suffix: str, statistics: str) -> Path:
     rows = []
     load_before = os.getloadavg()
     server = start_server(args.database_url, args.port)
@@ -255,10 +298,10 @@ def run(size: int, args: argparse.Namespace) -> Path:
     finally:
         stop_server(server)
     load_after = os.getloadavg()
-    out = ROOT / "benchmarks" / "results" / f"search-{size}.md"
+    out = ROOT / "benchmarks" / "results" / f"search-{size}{suffix}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = [
-        f"# Task search latency, {size:,} tasks",
+        f"# Task search latency, {size:,} tasks ({statistics})",
         "",
         f"* measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs "
         f"({platform.processor() or platform.machine()}), PostgreSQL {pg_version()}, "
@@ -290,15 +333,25 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="measured requests per case")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--refill", action="store_true", help="refill even if the size matches")
+    parser.add_argument("--no-analyze-first", action="store_true",
+                        help="drop and recreate the database, fill it, run the cases before any "
+                        "ANALYZE (results file suffix -no-analyze), then again after VACUUM "
+                        "ANALYZE; one --tasks size only")
     args = parser.parse_args()
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("the benchmark needs PostgreSQL")
     if not 1 <= args.requests <= 1000:
         parser.error("--requests must be within 1..1000")
-    ensure_database(args.database_url)
+    if args.no_analyze_first:
+        if len(args.tasks) != 1:
+            parser.error("--no-analyze-first takes one --tasks size")
+        recreate_database(args.database_url)
+    else:
+        ensure_database(args.database_url)
     setup_django(args.database_url)
     for size in args.tasks:
-        print(f"wrote {run(size, args)}")
+        for path in run(size, args):
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

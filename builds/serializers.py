@@ -11,7 +11,15 @@ from rest_framework import serializers
 
 from accounts.models import User
 from builds.models import Build, Event
-from stardag_site.api.fields import StrictCharField, UtcTimestampField
+from stardag_site.api.fields import StrictCharField, UtcTimestampField, utc_timestamp
+from stardag_site.db.text import (
+    JsonText,
+    UtcTimestampText,
+    UuidText,
+    json_fragment,
+    timestamp_text,
+    uuid_text,
+)
 
 BUILD_NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -94,13 +102,39 @@ class BuildSerializer(serializers.ModelSerializer):
         return TriggerUserSerializer(user).data if user is not None else None
 
 
+def _trigger_user_body(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.external_id, "email": user.email, "display_name": user.display_name}
+
+
+def build_dict(build: Build, users: dict[str, User]) -> dict[str, Any]:
+    """``BuildSerializer``'s output as a plain dict (a test pins the equality): a serializer
+    instance per request cost more CPU than the rest of ``GET /builds/{id}`` together."""
+    trigger = users.get(build.status_trigger) if build.status_trigger else None
+    return {
+        "id": str(build.id),
+        "environment_id": str(build.environment_id),
+        "user_id": str(build.user_id) if build.user_id is not None else None,
+        "name": build.name,
+        "description": build.description,
+        "commit_hash": build.commit_hash,
+        "root_task_ids": [str(value) for value in build.root_task_ids],
+        "created_at": utc_timestamp(build.created_at),
+        "status": build.status,
+        "started_at": utc_timestamp(build.started_at),
+        "completed_at": utc_timestamp(build.completed_at),
+        "status_triggered_by_user": _trigger_user_body(trigger),
+    }
+
+
 def build_body(builds: list[Build] | Build) -> Any:
     """Serialized build(s) with the trigger users fetched once for the whole list."""
     items = builds if isinstance(builds, list) else [builds]
-    context = {"trigger_users": trigger_users(items)}
+    users = trigger_users(items)
     if isinstance(builds, list):
-        return BuildSerializer(builds, many=True, context=context).data
-    return BuildSerializer(builds, context=context).data
+        return [build_dict(build, users) for build in builds]
+    return build_dict(builds, users)
 
 
 class BuildListSerializer(serializers.Serializer):
@@ -224,3 +258,21 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "build_id", "task_id", "event_type", "created_at", "error_message",
                   "event_metadata"]
         read_only_fields = fields
+
+
+def event_row() -> tuple[Any, ...]:
+    """``values_list`` arguments for ``event_dicts`` (text from PostgreSQL, see
+    ``stardag_site.db.text``)."""
+    return (UuidText("id"), UuidText("build_id"), UuidText("task_id"), "event_type",
+            UtcTimestampText("created_at"), "error_message", JsonText("event_metadata"))
+
+
+def event_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``EventSerializer(many=True)``'s JSON from ``values_list(*event_row())`` rows (a test
+    pins the equality); no model instance or serializer per event."""
+    return [
+        {"id": uuid_text(pk), "build_id": uuid_text(build_id), "task_id": uuid_text(task_id),
+         "event_type": event_type, "created_at": timestamp_text(created_at),
+         "error_message": error_message, "event_metadata": json_fragment(metadata)}
+        for pk, build_id, task_id, event_type, created_at, error_message, metadata in rows
+    ]

@@ -49,6 +49,7 @@ from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.pagination import PAGE_PARAMS, page_body, paginate
 from stardag_site.api.params import PageParams, parse_uuid, query_json_object, query_text
 from stardag_site.api.schema import error_responses
+from stardag_site.db.prepared import PreparedQuery
 
 BUILD_ID = OpenApiParameter("build_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 TRIGGERED_BY = OpenApiParameter(
@@ -85,6 +86,11 @@ def scope_conflict(exc: ScopeMismatch) -> Conflict:
                      "scope_key": exc.scope_key})
 
 
+# Compiled once per thread; the id is unique: no ORDER BY (``.first()`` would add one).
+_BUILD_BY_ID = PreparedQuery(lambda build_id: Build.objects.filter(pk=build_id).order_by()[:1],
+                             build_id=Build._meta.pk)
+
+
 class BuildScopedMixin(SdkScopedMixin):
     """Resolves ``{build_id}`` for every ``/builds/{build_id}...`` endpoint."""
 
@@ -98,7 +104,7 @@ class BuildScopedMixin(SdkScopedMixin):
         404; nothing of the foreign build is read beyond its environment id.
         """
         build_id = parse_uuid(self.kwargs["build_id"], "build_id")
-        build = Build.objects.filter(pk=build_id).first()
+        build = _BUILD_BY_ID.first(build_id=build_id)
         if build is None:
             raise NotFound("Build not found")
         if build.environment_id != self.environment.pk:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Q, QuerySet, Value
 from django.utils import timezone
 
@@ -45,6 +45,7 @@ from audit.services import audit_record
 from builds.models import Build, Event, EventType
 from locks.models import ConcurrencyLimit, Lock
 from stardag_site import metrics
+from stardag_site.db.prepared import PreparedQuery, prepared_cursor
 from tasks.models import Task
 from tasks.services import task_event_record
 from workspaces.models import Environment
@@ -97,7 +98,7 @@ def _check_ttl(ttl_seconds: int) -> timedelta:
 def lock_task_is_completed(*, environment: Environment, task_id: str) -> bool:
     """True iff the task named ``task_id`` has at least one ``task_completed`` event in any build
     of the environment (§4.13). An unknown task is simply not completed."""
-    return _completed_events(environment, task_id).exists()
+    return _COMPLETED.exists(environment_id=environment.pk, task_id=task_id)
 
 
 def _completed_events(environment: Environment, task_id: str) -> QuerySet[Event]:
@@ -106,6 +107,76 @@ def _completed_events(environment: Environment, task_id: str) -> QuerySet[Event]
         task__task_id=task_id,
         event_type=EventType.TASK_COMPLETED,
     )
+
+
+# Compiled once per thread: asked by most acquires (the SDK checks completion by default).
+_COMPLETED = PreparedQuery(
+    lambda environment_id, task_id: (
+        Event.objects.filter(task__environment_id=environment_id, task__task_id=task_id,
+                             event_type=EventType.TASK_COMPLETED).only("id").order_by()[:1]),
+    environment_id=Task._meta.get_field("environment"), task_id=Task._meta.get_field("task_id"),
+)
+
+
+def _upsert_sql() -> str:
+    """One statement that grants the lease if the name is new, released, expired or already the
+    caller's, and does nothing otherwise (or if the environment has a cap: capped acquires take
+    the serialised path). ``RETURNING`` tells whether it granted, and the new version.
+
+    PostgreSQL runs ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` atomically: a concurrent
+    acquirer waits for the row lock and re-checks the WHERE clause on the committed row, so two
+    callers can never both get a row back. SQLite (3.35+) runs it under the write lock that
+    ``BEGIN IMMEDIATE`` takes.
+    """
+    q = connection.ops.quote_name
+    lock, environment = q(Lock._meta.db_table), q(Environment._meta.db_table)
+    return (
+        f"INSERT INTO {lock} ({q('environment_id')}, {q('name')}, {q('owner_id')}, "
+        f"{q('acquired_at')}, {q('expires_at')}, {q('version')}, {q('released_at')}) "
+        f"SELECT %s, %s, %s, %s, %s, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM {environment} "
+        f"WHERE {q('id')} = %s AND {q('max_concurrent_locks')} IS NOT NULL) "
+        f"ON CONFLICT ({q('environment_id')}, {q('name')}) DO UPDATE SET "
+        f"{q('owner_id')} = excluded.{q('owner_id')}, "
+        f"{q('acquired_at')} = excluded.{q('acquired_at')}, "
+        f"{q('expires_at')} = excluded.{q('expires_at')}, {q('released_at')} = NULL, "
+        f"{q('version')} = {lock}.{q('version')} + 1 "
+        f"WHERE {lock}.{q('released_at')} IS NOT NULL "
+        f"OR {lock}.{q('expires_at')} <= excluded.{q('acquired_at')} "
+        f"OR {lock}.{q('owner_id')} = excluded.{q('owner_id')} "
+        f"RETURNING {q('id')}, {q('version')}"
+    )
+
+
+def _acquire_in_one_statement(environment: Environment, name: str, owner_id: str,
+                              ttl: timedelta, check: bool) -> AcquireResult | None:
+    """The uncapped acquire in the fewest statements: the upsert, then the completion check
+    (a fresh snapshot, after the grant: see the module docstring) that rolls the grant back if
+    the task is completed. A refusal is confirmed by one read of the row (the same exact test as
+    ``_refuse_early_if_held``). ``None`` when the general path must decide (a cap, a completed
+    task on refusal, a lease that lapsed in between)."""
+    now = timezone.now()
+    expires = now + ttl
+    field = Lock._meta.get_field("acquired_at")
+    env_pk = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
+    params = [env_pk, name, owner_id, field.get_db_prep_value(now, connection),
+              field.get_db_prep_value(expires, connection), env_pk]
+    try:
+        with transaction.atomic():
+            with prepared_cursor(connection) as cursor:
+                cursor.execute(_upsert_sql(), params)
+                granted = cursor.fetchone()
+            if granted is not None and check and lock_task_is_completed(
+                    environment=environment, task_id=name):
+                raise _TaskAlreadyCompleted
+    except _TaskAlreadyCompleted:
+        return AcquireResult("already_completed", None)  # the grant rolled back
+    if granted is None:
+        _refuse_early_if_held(environment, name, owner_id, check)
+        return None
+    lock = Lock(id=granted[0], environment=environment, name=name, owner_id=owner_id,
+                acquired_at=now, expires_at=expires, version=granted[1], released_at=None)
+    lock._state.adding = False
+    return AcquireResult("acquired", lock)
 
 
 def _locked_row(environment: Environment, name: str) -> Lock | None:
@@ -195,7 +266,14 @@ def lock_acquire(
     At most one owner holds an active lease on a name at any instant (see module docstring).
     """
     ttl = _check_ttl(ttl_seconds)
-    _refuse_early_if_held(environment, name, owner_id, check_task_completion)
+    if (environment.max_concurrent_locks is None  # as read with the credential; re-checked
+            and connection.features.can_return_columns_from_insert):  # SQLite 3.35+
+        result = _acquire_in_one_statement(environment, name, owner_id, ttl,
+                                           check_task_completion)
+        if result is not None:
+            return result
+    else:
+        _refuse_early_if_held(environment, name, owner_id, check_task_completion)
     try:
         with transaction.atomic():
             cap = _locked_cap(environment)
@@ -311,6 +389,10 @@ def lock_release(
     ``name`` — in ``build_id``, or else in the build of the task's most recent ``task_started`` —
     in the same transaction; with no such task (or no start) nothing is recorded.
     """
+    if not task_completed:  # one conditional UPDATE: atomic on its own
+        if not _release_owned(environment, name, owner_id):
+            raise LockNotOwned("Lock not found or not owned by caller")
+        return
     with transaction.atomic():
         build = None
         if task_completed and build_id is not None:
@@ -321,6 +403,20 @@ def lock_release(
             raise LockNotOwned("Lock not found or not owned by caller")
         if task_completed:
             _record_completion(environment, name, build)
+
+
+def _release_owned(environment: Environment, name: str, owner_id: str) -> bool:
+    """``_tombstone(_owned(...))`` as one statement compiled once (the SDK releases every lock
+    it takes). True if a row was released."""
+    q = connection.ops.quote_name
+    sql = (f"UPDATE {q(Lock._meta.db_table)} SET {q('released_at')} = %s, "
+           f"{q('expires_at')} = %s WHERE {q('environment_id')} = %s AND {q('name')} = %s "
+           f"AND {q('owner_id')} = %s AND {q('released_at')} IS NULL")
+    now = Lock._meta.get_field("released_at").get_db_prep_value(timezone.now(), connection)
+    env_pk = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, [now, now, env_pk, name, owner_id])
+        return cursor.rowcount > 0
 
 
 def _tombstone(rows: QuerySet[Lock]) -> bool:

@@ -195,6 +195,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_STAT
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_CONNECT_TIMEOUT > 0:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DB_CONNECT_TIMEOUT
+# Server-side prepared statements for the hot queries (stardag_site/db/postgresql/base.py); off
+# for a connection pooler in transaction mode that cannot carry them.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Same backend, with a per-request health check that polls the socket instead of sending
+    # ``SELECT 1`` (stardag_site/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "stardag_site.db.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -290,7 +297,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PARSER_CLASSES": ["stardag_site.api.parsers.StrictJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["stardag_site.api.renderers.FastJSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "stardag_site.api.schema_errors.ContractAutoSchema",
     "EXCEPTION_HANDLER": "stardag_site.api.exceptions.api_exception_handler",

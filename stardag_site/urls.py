@@ -18,13 +18,15 @@ urlpatterns = [
     re_path(r"^health/ready/?$", views.ready, name="health-ready"),
     re_path(r"^health/?$", views.health, name="health"),
     re_path(r"^metrics/?$", metrics_view, name="metrics"),
+    # The SDK's routes first: URL resolution tries patterns in order, and these serve almost
+    # every request (their prefixes builds/, tasks/, locks/ overlap no other route).
+    path("api/v1/", include("builds.urls")),
+    path("api/v1/", include("tasks.urls")),
+    path("api/v1/", include("locks.urls")),
     path("", include("accounts.urls_root")),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/ui/", include(("workspaces.urls", "workspaces"), namespace="ui-workspaces")),
     path("api/v1/", include(("workspaces.urls", "workspaces"), namespace="workspaces")),
-    path("api/v1/", include("builds.urls")),
-    path("api/v1/", include("tasks.urls")),
-    path("api/v1/", include("locks.urls")),
     path("api/v2/", include("builds.urls_v2")),
     path("api/v2/", include("tasks.urls_v2")),
     path("api/v2/", include("locks.urls_v2")),

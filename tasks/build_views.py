@@ -16,26 +16,34 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from builds.models import Event
-from builds.serializers import EventSerializer
+from builds.serializers import EventSerializer, event_dicts, event_row
 from builds.views import BUILD_ID, BuildScopedMixin
 from stardag_site.api.bodies import validated_body
+from stardag_site.api.errors import Forbidden, NotFound
+from stardag_site.api.params import parse_uuid
 from tasks.serializers import (
+    GRAPH_NODE_COLUMNS,
     AssetItemSerializer,
     AssetListSerializer,
     AssetSerializer,
-    GraphNodeSerializer,
     GraphSerializer,
     LifecycleResultSerializer,
     TaskRegisterSerializer,
     TaskSerializer,
     TaskWithStatusSerializer,
     edges_body,
+    graph_node_dicts,
+    task_dict,
+    task_status_dicts,
+    task_status_row,
 )
 from tasks.services import (
+    BuildNotFound,
+    BuildOutsideEnvironment,
+    TaskNotFound,
     task_assets_upsert,
-    task_build_status_get,
-    task_event_record,
     task_graph_for_build,
+    task_lifecycle_record,
     task_list_for_build,
     task_register,
 )
@@ -53,22 +61,24 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
         build = self.get_build()
         payload = validated_body(request, TaskRegisterSerializer)
         task = task_register(build=build, payload=dict(payload))
-        return Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+        return Response(task_dict(task), status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[BUILD_ID], responses=TaskWithStatusSerializer(many=True))
     def tasks(self, request: Request, build_id: str) -> Response:
-        tasks = task_list_for_build(build=self.get_build())
-        return Response(TaskWithStatusSerializer(tasks, many=True).data)
+        rows = task_list_for_build(build=self.get_build()).values_list(*task_status_row())
+        return Response(task_status_dicts(rows))
 
     @extend_schema(parameters=[BUILD_ID], responses=EventSerializer(many=True))
     def events(self, request: Request, build_id: str) -> Response:
-        events = Event.objects.filter(build=self.get_build()).order_by("created_at", "id")
-        return Response(EventSerializer(events, many=True).data)
+        rows = (Event.objects.filter(build=self.get_build()).order_by("created_at", "id")
+                .values_list(*event_row()))
+        return Response(event_dicts(rows))
 
     @extend_schema(parameters=[BUILD_ID], responses=GraphSerializer)
     def graph(self, request: Request, build_id: str) -> Response:
-        nodes, pairs = task_graph_for_build(build=self.get_build())
-        return Response({"nodes": GraphNodeSerializer(nodes, many=True).data,
+        nodes, pairs = task_graph_for_build(build=self.get_build(),
+                                            node_columns=GRAPH_NODE_COLUMNS)
+        return Response({"nodes": graph_node_dicts(nodes),
                          "edges": edges_body(pairs)})
 
     @extend_schema(parameters=LIFECYCLE, request=AssetItemSerializer(many=True),
@@ -85,12 +95,22 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
 
     def _lifecycle(self, event_type: str, *, error_message: str | None = None,
                    metadata: dict[str, Any] | None = None) -> Response:
-        build = self.get_build()
-        task = self.get_task()
-        task_event_record(build=build, task=task, event_type=event_type,
-                          error_message=error_message, metadata=metadata)
-        return Response({"task_id": task.task_id,
-                         "status": task_build_status_get(build=build, task=task)})
+        """Build, task, lock, event and status in three statements (``task_lifecycle_record``);
+        the answers for a missing or foreign build and a missing task are the contract's."""
+        task_id = self.kwargs["task_id"]
+        try:
+            status = task_lifecycle_record(
+                environment_id=self.environment.pk,
+                build_id=parse_uuid(self.kwargs["build_id"], "build_id"),
+                task_id=task_id, event_type=event_type, error_message=error_message,
+                metadata=metadata)
+        except BuildNotFound as exc:
+            raise NotFound("Build not found") from exc
+        except BuildOutsideEnvironment as exc:
+            raise Forbidden("Build does not belong to this environment") from exc
+        except TaskNotFound as exc:
+            raise NotFound("Task not found") from exc
+        return Response({"task_id": task_id, "status": status})
 
     @extend_schema(parameters=[*LIFECYCLE, *START_PARAMS], request=None,
                    responses=LifecycleResultSerializer)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import serializers
 
-from stardag_site.api.fields import StrictCharField, UtcTimestampField
+from stardag_site.api.fields import StrictCharField, UtcTimestampField, utc_timestamp
+from stardag_site.db.text import (
+    JsonText,
+    UtcTimestampText,
+    UuidText,
+    json_fragment,
+    timestamp_text,
+    uuid_text,
+)
 from tasks.models import Task, TaskAsset
 
 
@@ -201,3 +210,55 @@ def edges_body(edges: list[tuple[Any, Any, bool]]) -> list[dict[str, Any]]:
     """Graph edges from (dependency pk, dependent pk, is_dynamic) triples."""
     return [{"source": str(source), "target": str(target), "is_dynamic": is_dynamic}
             for source, target, is_dynamic in edges]
+
+
+TASK_COLUMNS = ("id", "task_id", "environment_id", "task_namespace", "task_name", "task_data",
+                "version", "output_uri", "created_at")
+GRAPH_NODE_COLUMNS = ("id", "task_id", "task_name", "task_namespace", "status", "asset_count")
+
+
+def _uuid_or_none(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def task_dict(task: Task) -> dict[str, Any]:
+    """``TaskSerializer(task).data`` as a plain dict (a test pins the equality)."""
+    return {"id": str(task.id), "task_id": task.task_id,
+            "environment_id": str(task.environment_id), "task_namespace": task.task_namespace,
+            "task_name": task.task_name, "task_data": task.task_data, "version": task.version,
+            "output_uri": task.output_uri, "created_at": utc_timestamp(task.created_at)}
+
+
+def task_status_row() -> tuple[Any, ...]:
+    """``values_list`` arguments for ``task_status_dicts``: on PostgreSQL the UUIDs, timestamps
+    and ``task_data`` come back as the response's text (``stardag_site.db.text``)."""
+    return (UuidText("id"), "task_id", UuidText("environment_id"), "task_namespace",
+            "task_name", JsonText("task_data"), "version", "output_uri",
+            UtcTimestampText("created_at"), "status", UtcTimestampText("started_at"),
+            UtcTimestampText("completed_at"), "error_message", "asset_count",
+            "waiting_for_lock", UuidText("status_build_id"))
+
+
+def task_status_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``TaskWithStatusSerializer(many=True)``'s JSON from ``values_list(*task_status_row())``
+    rows: no model instance or serializer per task (a 1,000-task build is one list), and the
+    stored ``task_data`` embedded without parsing it."""
+    return [
+        {"id": uuid_text(pk), "task_id": task_id, "environment_id": uuid_text(environment_id),
+         "task_namespace": namespace, "task_name": name, "task_data": json_fragment(data),
+         "version": version, "output_uri": output_uri, "created_at": timestamp_text(created_at),
+         "status": status, "started_at": timestamp_text(started_at),
+         "completed_at": timestamp_text(completed_at), "error_message": error_message,
+         "asset_count": asset_count, "waiting_for_lock": waiting_for_lock,
+         "status_build_id": uuid_text(status_build_id)}
+        for (pk, task_id, environment_id, namespace, name, data, version, output_uri, created_at,
+             status, started_at, completed_at, error_message, asset_count, waiting_for_lock,
+             status_build_id) in rows
+    ]
+
+
+def graph_node_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``GraphNodeSerializer(many=True)``'s output from ``values_list(*GRAPH_NODE_COLUMNS)``."""
+    return [{"id": str(pk), "task_id": task_id, "task_name": name, "task_namespace": namespace,
+             "status": status, "asset_count": asset_count}
+            for pk, task_id, name, namespace, status, asset_count in rows]

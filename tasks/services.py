@@ -17,18 +17,21 @@ Concurrency design (PostgreSQL; SQLite serialises writers with IMMEDIATE transac
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import OuterRef, QuerySet, Subquery, UUIDField
 
 from builds.models import Build, Event
 from builds.services import next_event_time
 from stardag_site import metrics
+from stardag_site.db.prepared import PreparedQuery, insert_row, update_row
 from stardag_site.ids import uuid7
 from tasks.models import Task, TaskAsset, TaskDependency
 from tasks.status import (
+    PER_BUILD_STATUS_EVENT_TYPES,
     TASK_EVENT_TYPES,
     TaskLatest,
     TaskState,
@@ -38,43 +41,122 @@ from tasks.status import (
     task_latest_step,
 )
 
+TASK_FIELDS = tuple(Task._meta.concrete_fields)
+EVENT_FIELDS = ("id", "build_id", "task_id", "event_type", "created_at", "error_message",
+                "event_metadata")
+STATUS_FIELDS = (
+    "status", "started_at", "completed_at", "error_message", "waiting_for_lock",
+    "status_build_id", "last_build_id", "last_event_at",
+)
 
-def task_insert_or_ignore(*, environment_id: Any, payload: dict[str, Any]) -> tuple[Task, bool]:
-    """The task row for ``payload["task_id"]`` in the environment, and whether this call
+
+class BuildNotFound(LookupError):
+    """The build of the path does not exist (HTTP 404 ``Build not found``)."""
+
+
+class BuildOutsideEnvironment(PermissionError):
+    """The build belongs to another environment (HTTP 403, contract §4.10)."""
+
+
+class TaskNotFound(LookupError):
+    """No task with that SDK ``task_id`` in the environment (HTTP 404 ``Task not found``)."""
+
+
+# The task row, locked ``FOR NO KEY UPDATE`` (see module docstring). The pair is unique, so no
+# ORDER BY (``.first()`` would add one). Compiled once per thread.
+_LOCKED_TASK = PreparedQuery(
+    lambda environment_id, task_id: (Task.objects.select_for_update(no_key=True)
+                                     .filter(environment_id=environment_id, task_id=task_id)
+                                     .order_by()[:1]),
+    environment_id=Task._meta.get_field("environment"), task_id=Task._meta.get_field("task_id"),
+)
+
+
+def _lifecycle_query(environment_id: Any, task_id: Any, build_id: Any) -> Any:
+    """The task row, locked, with its build's environment (to check the build in the same
+    statement) and its latest status-changing event in that build (§5.2)."""
+    previous = (Event.objects.filter(build_id=build_id, task_id=OuterRef("pk"),
+                                     event_type__in=sorted(PER_BUILD_STATUS_EVENT_TYPES))
+                .order_by("-created_at", "-id").values("event_type")[:1])
+    return (Task.objects.select_for_update(no_key=True)
+            .filter(environment_id=environment_id, task_id=task_id)
+            .annotate(build_environment_id=Subquery(
+                          Build.objects.filter(pk=build_id).values("environment_id")[:1],
+                          output_field=UUIDField()),  # a UUID on SQLite too
+                      build_status_event=Subquery(previous))
+            .order_by()[:1])
+
+
+_LIFECYCLE_TASK = PreparedQuery(
+    _lifecycle_query, environment_id=Task._meta.get_field("environment"),
+    task_id=Task._meta.get_field("task_id"), build_id=Build._meta.pk,
+)
+
+
+def _locked_task(environment_id: Any, task_id: str) -> Task | None:
+    return _LOCKED_TASK.first(environment_id=environment_id, task_id=task_id)
+
+
+def task_insert_or_ignore(*, environment_id: Any, payload: dict[str, Any],
+                          build_id: uuid.UUID | None = None) -> tuple[Task, bool]:
+    """The task row for ``payload["task_id"]`` in the environment, locked, and whether this call
     created it. An existing row is never modified (tasks are immutable after creation).
+
+    Must run inside a transaction (the row lock lasts until its end). With ``build_id`` a new
+    row is inserted already folded with the ``task_pending`` event the caller is about to
+    append in that build (status pending, ``last_build``, ``last_event_at``), so that event
+    needs no UPDATE of the row; the caller then stamps the event with ``task.last_event_at``.
     """
-    lookup = {"environment_id": environment_id, "task_id": payload["task_id"]}
-    existing = Task.objects.filter(**lookup).first()
+    existing = _locked_task(environment_id, payload["task_id"])
     if existing is not None:
         return existing, False
     candidate = Task(
         id=uuid7(),
+        environment_id=environment_id,
+        task_id=payload["task_id"],
         task_namespace=payload.get("task_namespace") or "",
         task_name=payload["task_name"],
         task_data=payload.get("task_data") or {},
         version=payload.get("version"),
         output_uri=payload.get("output_uri"),
-        **lookup,
     )
-    Task.objects.bulk_create([candidate], ignore_conflicts=True)
-    task = Task.objects.get(**lookup)
+    if build_id is not None:
+        pending = Event(id=uuid7(), build_id=build_id, task_id=candidate.id,
+                        event_type="task_pending", created_at=next_event_time(None))
+        for field, value in _folded(candidate, pending).items():
+            setattr(candidate, field, value)
+    insert_row(Task, {field.attname: getattr(candidate, field.attname) for field in TASK_FIELDS},
+               ignore_conflicts=True)
+    task = _locked_task(environment_id, payload["task_id"])
+    assert task is not None, "inserted, or a concurrent insert committed first"
     return task, task.pk == candidate.pk
 
 
 def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None:
     """Insert-or-ignore an edge (dependency → task) for every id naming a task of the same
     environment; unknown ids (and the task's own id) are ignored silently.
+
+    One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike): the
+    dependencies are looked up and the edges written in the same statement, so re-registering
+    a task (the SDK registers every task again right before starting it) costs one statement.
     """
-    wanted = {str(value) for value in dependency_task_ids} - {task.task_id}
+    wanted = sorted({str(value) for value in dependency_task_ids} - {task.task_id})
     if not wanted:
         return
-    dependency_pks = Task.objects.filter(
-        environment_id=task.environment_id, task_id__in=wanted
-    ).values_list("pk", flat=True)
-    TaskDependency.objects.bulk_create(
-        [TaskDependency(dependency_id=pk, dependent_id=task.pk) for pk in dependency_pks],
-        ignore_conflicts=True,
+    pk_field = Task._meta.pk
+    edge_table = TaskDependency._meta.db_table
+    task_table = Task._meta.db_table
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(edge_table)} ({quote('dependency_id')}, {quote('dependent_id')}) "
+        f"SELECT {quote('id')}, %s FROM {quote(task_table)} "
+        f"WHERE {quote('environment_id')} = %s AND {quote('task_id')} IN "
+        f"({', '.join(['%s'] * len(wanted))}) ON CONFLICT DO NOTHING"
     )
+    params = [pk_field.get_db_prep_value(task.pk, connection),
+              pk_field.get_db_prep_value(task.environment_id, connection), *wanted]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def task_register(*, build: Build, payload: dict[str, Any]) -> Task:
@@ -85,12 +167,16 @@ def task_register(*, build: Build, payload: dict[str, Any]) -> Task:
     task_data, version, output_uri, dependency_task_ids). Safe to repeat and to run
     concurrently from many builds; returns the stored row.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         task, created = task_insert_or_ignore(environment_id=build.environment_id,
-                                              payload=payload)
-        task_event_record(build=build, task=task,
-                          event_type="task_pending" if created else "task_referenced")
+                                              payload=payload, build_id=build.pk)
+        if created:  # the row was inserted already folded with this event (see above)
+            _event_insert(build_id=build.pk, task=task, event_type="task_pending",
+                          created_at=task.last_event_at)
+        else:
+            _event_append(build_id=build.pk, task=task, event_type="task_referenced")
         task_edges_ensure(task=task, dependency_task_ids=payload.get("dependency_task_ids") or ())
+    metrics.TASK_EVENTS.labels("task_pending" if created else "task_referenced").inc()
     return task
 
 
@@ -100,6 +186,64 @@ def task_create_outside_build(*, environment_id: Any, payload: dict[str, Any]) -
         task, _ = task_insert_or_ignore(environment_id=environment_id, payload=payload)
         task_edges_ensure(task=task, dependency_task_ids=payload.get("dependency_task_ids") or ())
     return task
+
+
+def _event_insert(*, build_id: uuid.UUID, task: Task, event_type: str, created_at: Any,
+                  error_message: str | None = None,
+                  metadata: dict[str, Any] | None = None) -> Event:
+    event = Event(id=uuid7(), build_id=build_id, task_id=task.pk, event_type=event_type,
+                  created_at=created_at, error_message=error_message, event_metadata=metadata)
+    insert_row(Event, {field: getattr(event, field) for field in EVENT_FIELDS})
+    event._state.adding = False
+    return event
+
+
+def _event_append(*, build_id: uuid.UUID, task: Task, event_type: str,
+                  error_message: str | None = None,
+                  metadata: dict[str, Any] | None = None) -> Event:
+    """Insert the event and fold it into the stored global status; ``task`` must be the row
+    locked in the current transaction (it is updated in place). Two statements."""
+    event = _event_insert(build_id=build_id, task=task, event_type=event_type,
+                          created_at=next_event_time(task.last_event_at),
+                          error_message=error_message, metadata=metadata)
+    values = _folded(task, event)
+    update_row(Task, task.pk, values)
+    for field, value in values.items():
+        setattr(task, field, value)
+    return event
+
+
+def _folded(task: Task, event: Event) -> dict[str, Any]:
+    """The task's stored status columns after ``event``: the §5.3 fold and the ``latest_*``
+    E-state fold (``tasks.status.task_latest_step``), one step each."""
+    state = task_fold_step(
+        TaskState(task.status, task.started_at, task.completed_at, task.error_message,
+                  task.status_build_id, task.waiting_for_lock),
+        event,
+    )
+    latest = task_latest_step(
+        TaskLatest(task.latest_status, task.latest_status_at, task.latest_status_build_id,
+                   task.latest_executor, task.latest_executor_ref,
+                   task.latest_executor_metadata, task.latest_execution_id),
+        event,
+    )
+    return {
+        "latest_status": latest.status,
+        "latest_status_at": latest.status_at,
+        "latest_status_build_id": latest.status_build_id,
+        "latest_executor": latest.executor,
+        "latest_executor_ref": latest.executor_ref,
+        "latest_executor_metadata": latest.executor_metadata,
+        "latest_execution_id": latest.execution_id,
+        "status": state.status,
+        "started_at": state.started_at,
+        "completed_at": state.completed_at,
+        "error_message": state.error_message,
+        "waiting_for_lock": state.waiting_for_lock,
+        "status_build_id": state.status_build_id,
+        "last_build_id": event.build_id,
+        "last_event_at": event.created_at,
+    }
 
 
 @metrics.counts_task_events
@@ -127,48 +271,64 @@ def task_event_record(
     # which saves two round trips per event.
     with transaction.atomic(savepoint=False):
         locked = Task.objects.select_for_update(no_key=True).get(pk=task.pk)
-        event = Event.objects.create(
-            id=uuid7(),
-            build_id=build.pk,
-            task_id=locked.pk,
-            event_type=event_type,
-            created_at=next_event_time(locked.last_event_at),
-            error_message=error_message,
-            event_metadata=metadata,
-        )
-        state = task_fold_step(
-            TaskState(locked.status, locked.started_at, locked.completed_at,
-                      locked.error_message, locked.status_build_id, locked.waiting_for_lock),
-            event,
-        )
-        latest = task_latest_step(
-            TaskLatest(locked.latest_status, locked.latest_status_at,
-                       locked.latest_status_build_id, locked.latest_executor,
-                       locked.latest_executor_ref, locked.latest_executor_metadata,
-                       locked.latest_execution_id),
-            event,
-        )
-        values = {
-            "latest_status": latest.status,
-            "latest_status_at": latest.status_at,
-            "latest_status_build_id": latest.status_build_id,
-            "latest_executor": latest.executor,
-            "latest_executor_ref": latest.executor_ref,
-            "latest_executor_metadata": latest.executor_metadata,
-            "latest_execution_id": latest.execution_id,
-            "status": state.status,
-            "started_at": state.started_at,
-            "completed_at": state.completed_at,
-            "error_message": state.error_message,
-            "waiting_for_lock": state.waiting_for_lock,
-            "status_build_id": state.status_build_id,
-            "last_build_id": build.pk,
-            "last_event_at": event.created_at,
-        }
-        Task.objects.filter(pk=locked.pk).update(**values)
-    for field, value in values.items():
-        setattr(task, field, value)
+        event = _event_append(build_id=build.pk, task=locked, event_type=event_type,
+                              error_message=error_message, metadata=metadata)
+    for field in STATUS_FIELDS:
+        setattr(task, field, getattr(locked, field))
     return event
+
+
+@metrics.counts_task_events
+def task_lifecycle_record(
+    *,
+    environment_id: uuid.UUID,
+    build_id: uuid.UUID,
+    task_id: str,
+    event_type: str,
+    error_message: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> str:
+    """A lifecycle call (§4.10.2: start, complete, fail, ...): append ``event_type`` for the task
+    named ``task_id`` in build ``build_id`` and return the task's PER-BUILD status (§5.2) after
+    it.
+
+    Three statements in one transaction: the task row is locked by a SELECT that also reads the
+    build's environment and the task's latest status-changing event in this build; then the
+    event is inserted and the global status updated. The per-build status is folded from that
+    read, not re-read after commit: §5.2 is "the latest status-changing event wins", and the new
+    event is the task's latest (stamped after ``last_event_at`` under the row lock), so
+    ``task_build_status_step(previous, event_type)`` is exactly the fold over the pair's events.
+
+    Raises ``BuildNotFound``, ``BuildOutsideEnvironment`` (the build is checked first, as the
+    contract orders the answers) or ``TaskNotFound``; nothing is written then.
+    """
+    if event_type not in TASK_EVENT_TYPES:
+        raise ValueError(f"{event_type!r} is not a task event type")
+    with transaction.atomic(savepoint=False):
+        task = _LIFECYCLE_TASK.first(environment_id=environment_id, task_id=task_id,
+                                     build_id=build_id)
+        found = task is not None and task.build_environment_id == environment_id
+        if found:
+            _event_append(build_id=build_id, task=task, event_type=event_type,
+                          error_message=error_message, metadata=metadata)
+    if not found:  # raised outside the block: an error inside would doom a caller's transaction
+        _raise_lookup_error(environment_id, build_id,
+                            task.build_environment_id if task is not None else None)
+    previous_status = task_build_status([task.build_status_event] if task.build_status_event
+                                        else [])
+    return task_build_status_step(previous_status, event_type)
+
+
+def _raise_lookup_error(environment_id: uuid.UUID, build_id: uuid.UUID,
+                        build_environment_id: uuid.UUID | None) -> None:
+    if build_environment_id is None:
+        rows = Build.objects.filter(pk=build_id).values_list("environment_id", flat=True)[:1]
+        build_environment_id = next(iter(rows), None)
+    if build_environment_id is None:
+        raise BuildNotFound("Build not found")
+    if build_environment_id != environment_id:
+        raise BuildOutsideEnvironment("Build does not belong to this environment")
+    raise TaskNotFound("Task not found")
 
 
 def task_build_status_get(*, build: Build, task: Task) -> str:
@@ -337,16 +497,22 @@ def task_list_for_build(*, build: Build) -> QuerySet[Task]:
             .order_by("created_at", "id"))
 
 
-def task_graph_for_build(*, build: Build) -> tuple[list[Task], list[tuple[Any, Any, bool]]]:
+def task_graph_for_build(*, build: Build, node_columns: Sequence[str] | None = None,
+                         ) -> tuple[list[Any], list[tuple[Any, Any, bool]]]:
     """The build's tasks and the (dependency pk, dependent pk, is_dynamic) edges between them
     (§4.10.6).
 
     Two queries whatever the size: the nodes, and the edges into them (a subquery, not a
     parameter list of every node id); edges coming from a task outside the build are dropped.
+    With ``node_columns`` the nodes are ``values_list`` rows (for a plain-dict body).
     """
     queryset = task_list_for_build(build=build)
-    nodes = list(queryset)
-    node_pks = {node.pk for node in nodes}
+    if node_columns is not None:  # rows of these columns (the first one "id"), not models
+        nodes: list[Any] = list(queryset.values_list(*node_columns))
+        node_pks = {node[0] for node in nodes}
+    else:
+        nodes = list(queryset)
+        node_pks = {node.pk for node in nodes}
     edges = TaskDependency.objects.filter(dependent_id__in=queryset.order_by().values("pk"))
     pairs = [(source, target, is_dynamic) for source, target, is_dynamic in
              edges.order_by("id").values_list("dependency_id", "dependent_id", "is_dynamic")

@@ -35,6 +35,11 @@ _PER_BUILD_STATUS_BY_EVENT = {
 }
 
 
+# The events that change a per-build status; the others leave it as it is, so the status is the
+# mapping of the latest of these (or ``pending``).
+PER_BUILD_STATUS_EVENT_TYPES = frozenset(_PER_BUILD_STATUS_BY_EVENT)
+
+
 def task_build_status_step(status: str, event_type: str) -> str:
     """``task_referenced`` and ``task_waiting_for_lock`` leave the status unchanged."""
     return _PER_BUILD_STATUS_BY_EVENT.get(event_type, status)

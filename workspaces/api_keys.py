@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_record
+from stardag_site.db.prepared import PreparedQuery
 from workspaces.models import ApiKey, Environment
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -65,6 +66,15 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
+# Compiled once per thread (the lookup of almost every SDK request). The digest is unique: no
+# ORDER BY (``.first()`` would add one). Never cached: a revoked key fails on the next request.
+_ACTIVE_KEY_BY_DIGEST = PreparedQuery(
+    lambda key_hash: (ApiKey.objects.active().select_related("environment__workspace")
+                      .filter(key_hash=key_hash).order_by()[:1]),
+    key_hash=ApiKey._meta.get_field("key_hash"),
+)
+
+
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
     """The active key matching ``raw_key`` (with its environment and workspace), or None.
 
@@ -74,13 +84,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if not raw_key.startswith("sk_") or len(raw_key) > 128:
         return None
     digest = hash_api_key(raw_key)
-    matches = (
-        ApiKey.objects.active()
-        .select_related("environment__workspace")
-        .filter(key_hash=digest)
-        .order_by()[:1]  # the digest is unique: no ORDER BY (``.first()`` would add one)
-    )
-    api_key = next(iter(matches), None)
+    api_key = _ACTIVE_KEY_BY_DIGEST.first(key_hash=digest)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
         return None
     now = timezone.now()

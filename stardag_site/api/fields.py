@@ -8,7 +8,7 @@ handler (``stardag_site.api.exceptions``) turns the error codes into the 422 ite
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -99,6 +99,14 @@ class StrictUUIDField(serializers.UUIDField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+def utc_timestamp(value: datetime | None) -> str | None:
+    """What ``UtcTimestampField`` renders, without a serializer: for the plain-dict bodies of hot
+    and large responses (issue 10). Aware values only (``USE_TZ`` is on)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 class UtcTimestampField(serializers.DateTimeField):

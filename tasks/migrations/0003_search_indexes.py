@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS task_search_number (
 );
 CREATE INDEX IF NOT EXISTS task_search_number_lookup
     ON task_search_number (environment_id, scope, path, value, task_id);
-CREATE INDEX IF NOT EXISTS task_search_number_task ON task_search_number (task_id);
+CREATE INDEX IF NOT EXISTS task_search_number_per_task
+    ON task_search_number (task_id, scope, path, value);
 CREATE INDEX IF NOT EXISTS task_search_number_asset ON task_search_number (asset_id)
     WHERE asset_id IS NOT NULL;
 

@@ -82,7 +82,7 @@ class TaskSearchFilterSet(django_filters.FilterSet):
             queryset = queryset.filter(condition)
         children = conditions[0].children if len(conditions) == 1 else []
         if (len(children) == 1 and isinstance(children[0], NumberIndexMatch)
-                and children[0].scope == "param" and not conditions[0].negated):
+                and not conditions[0].negated):
             self._range_only = children[0]
         return queryset
 
@@ -95,7 +95,7 @@ class TaskSearchFilterSet(django_filters.FilterSet):
 
     def known_total(self) -> int | None:
         """The exact total when something cheaper than COUNT over the page query gives it: a
-        search that is nothing but one numeric parameter range is counted in the side table.
+        search that is nothing but one numeric range is counted in the side table.
         """
         _ = self.qs
         if self._range_only is not None and not self._text_filter:

@@ -1,0 +1,95 @@
+"""The plain-dict bodies of hot and large responses equal the DRF serializers' output (issue 10:
+lean serialization must not change the wire shape)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from builds.models import Build, Event
+from builds.serializers import (
+    BuildSerializer,
+    EventSerializer,
+    build_body,
+    event_dicts,
+    event_row,
+    trigger_users,
+)
+from builds.services import build_create, build_event_record
+from stardag_site.api.renderers import FastJSONRenderer
+from tasks.models import Task
+from tasks.serializers import (
+    GRAPH_NODE_COLUMNS,
+    GraphNodeSerializer,
+    TaskSerializer,
+    TaskWithStatusSerializer,
+    graph_node_dicts,
+    task_dict,
+    task_status_dicts,
+    task_status_row,
+)
+from tasks.services import task_event_record, task_register
+from tests import factories
+
+
+def _wire(data):
+    """What a client parses: the rendered JSON (list bodies embed stored JSON unparsed)."""
+    return json.loads(FastJSONRenderer().render(data))
+
+
+def _history(tenant):
+    build = build_create(environment=tenant.environment, user=tenant.user, commit_hash="abc",
+                         root_task_ids=["t1", "t1", "x"], description="desc")
+    t1 = task_register(build=build, payload={
+        "task_id": "t1", "task_name": "Train", "task_namespace": "ml",
+        "task_data": {"lr": 0.01, "nested": {"a": [1, None]}}, "version": "2",
+        "output_uri": "s3://b/t1"})
+    t2 = task_register(build=build, payload={"task_id": "t2", "task_name": "Eval",
+                                             "task_data": {}, "dependency_task_ids": ["t1"]})
+    task_event_record(build=build, task=t1, event_type="task_started")
+    task_event_record(build=build, task=t1, event_type="task_failed", error_message="boom",
+                      metadata={"k": "v"})
+    task_event_record(build=build, task=t2, event_type="task_waiting_for_lock")
+    return build
+
+
+def test_build_body_equals_the_serializer(tenant_a):
+    trigger = factories.make_user(external_id="sub-trigger", display_name=None)
+    build = _history(tenant_a)
+    build_event_record(build=build, event_type="build_completed",
+                       metadata={"triggered_by_user_id": trigger.external_id})
+    plain = build_create(environment=tenant_a.environment)
+    for item in (Build.objects.get(pk=build.pk), Build.objects.get(pk=plain.pk)):
+        expected = BuildSerializer(item, context={"trigger_users": trigger_users([item])}).data
+        assert build_body(item) == expected
+    builds = list(Build.objects.filter(environment=tenant_a.environment))
+    expected = BuildSerializer(builds, many=True,
+                               context={"trigger_users": trigger_users(builds)}).data
+    assert build_body(builds) == expected
+    assert build_body(Build.objects.get(pk=build.pk))["status_triggered_by_user"] == {
+        "id": "sub-trigger", "email": trigger.email, "display_name": None}
+
+
+def test_task_event_and_graph_bodies_equal_the_serializers(tenant_a):
+    build = _history(tenant_a)
+    tasks = Task.objects.filter(environment=tenant_a.environment).order_by("created_at", "id")
+    assert [task_dict(task) for task in tasks] == TaskSerializer(tasks, many=True).data
+    assert (_wire(task_status_dicts(tasks.values_list(*task_status_row())))
+            == _wire(TaskWithStatusSerializer(tasks, many=True).data))
+    assert (graph_node_dicts(tasks.values_list(*GRAPH_NODE_COLUMNS))
+            == GraphNodeSerializer(tasks, many=True).data)
+    events = Event.objects.filter(build=build).order_by("created_at", "id")
+    assert (_wire(event_dicts(events.values_list(*event_row())))
+            == _wire(EventSerializer(events, many=True).data))
+    assert any(row["error_message"] == "boom" for row in event_dicts(
+        events.values_list(*event_row())))
+
+
+def test_timestamps_are_utc_whatever_the_value_zone(tenant_a):
+    from stardag_site.api.fields import UtcTimestampField, utc_timestamp
+
+    value = datetime.datetime(2025, 3, 4, 5, 6, 7, 89, tzinfo=datetime.timezone(
+        datetime.timedelta(hours=2)))
+    assert utc_timestamp(value) == UtcTimestampField().to_representation(value)
+    assert utc_timestamp(value) == "2025-03-04T03:06:07.000089Z"
+    assert utc_timestamp(None) is None

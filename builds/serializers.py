@@ -125,6 +125,10 @@ def build_dict(build: Build, users: dict[str, User]) -> dict[str, Any]:
         "started_at": utc_timestamp(build.started_at),
         "completed_at": utc_timestamp(build.completed_at),
         "status_triggered_by_user": _trigger_user_body(trigger),
+        "scope_key": build.scope_key or f"build:{build.pk}",
+        "build_config": build.build_config,
+        "is_resumed": build.is_resumed,
+        "executor_metadata": build.executor_metadata,
     }
 
 

@@ -236,7 +236,10 @@ def task_status_row() -> tuple[Any, ...]:
             "task_name", JsonText("task_data"), "version", "output_uri",
             UtcTimestampText("created_at"), "status", UtcTimestampText("started_at"),
             UtcTimestampText("completed_at"), "error_message", "asset_count",
-            "waiting_for_lock", UuidText("status_build_id"))
+            "waiting_for_lock", UuidText("status_build_id"), "latest_status",
+            UtcTimestampText("latest_status_at"), UuidText("latest_status_build_id"),
+            "latest_executor", "latest_executor_ref", JsonText("latest_executor_metadata"),
+            "latest_execution_id")
 
 
 def task_status_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
@@ -250,10 +253,16 @@ def task_status_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
          "status": status, "started_at": timestamp_text(started_at),
          "completed_at": timestamp_text(completed_at), "error_message": error_message,
          "asset_count": asset_count, "waiting_for_lock": waiting_for_lock,
-         "status_build_id": uuid_text(status_build_id)}
+         "status_build_id": uuid_text(status_build_id), "latest_status": latest_status,
+         "latest_status_at": timestamp_text(latest_status_at),
+         "latest_status_build_id": uuid_text(latest_build_id),
+         "latest_executor": executor, "latest_executor_ref": executor_ref,
+         "latest_executor_metadata": json_fragment(executor_metadata),
+         "latest_execution_id": execution_id}
         for (pk, task_id, environment_id, namespace, name, data, version, output_uri, created_at,
              status, started_at, completed_at, error_message, asset_count, waiting_for_lock,
-             status_build_id) in rows
+             status_build_id, latest_status, latest_status_at, latest_build_id, executor,
+             executor_ref, executor_metadata, execution_id) in rows
     ]
 
 

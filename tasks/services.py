@@ -42,8 +42,7 @@ from tasks.status import (
 )
 
 TASK_FIELDS = tuple(Task._meta.concrete_fields)
-EVENT_FIELDS = ("id", "build_id", "task_id", "event_type", "created_at", "error_message",
-                "event_metadata")
+EVENT_FIELDS = tuple(field.attname for field in Event._meta.concrete_fields)
 STATUS_FIELDS = (
     "status", "started_at", "completed_at", "error_message", "waiting_for_lock",
     "status_build_id", "last_build_id", "last_event_at",
@@ -148,12 +147,12 @@ def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None
     task_table = Task._meta.db_table
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(edge_table)} ({quote('dependency_id')}, {quote('dependent_id')}) "
-        f"SELECT {quote('id')}, %s FROM {quote(task_table)} "
+        f"INSERT INTO {quote(edge_table)} ({quote('dependency_id')}, {quote('dependent_id')}, "
+        f"{quote('is_dynamic')}) SELECT {quote('id')}, %s, %s FROM {quote(task_table)} "
         f"WHERE {quote('environment_id')} = %s AND {quote('task_id')} IN "
         f"({', '.join(['%s'] * len(wanted))}) ON CONFLICT DO NOTHING"
     )
-    params = [pk_field.get_db_prep_value(task.pk, connection),
+    params = [pk_field.get_db_prep_value(task.pk, connection), False,  # a declared edge
               pk_field.get_db_prep_value(task.environment_id, connection), *wanted]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

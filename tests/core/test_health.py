@@ -30,14 +30,17 @@ def test_gunicorn_answers_health_before_django_with_the_same_body_and_headers(cl
         captured.update(status=status, headers=headers)
 
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/health", "SERVER_NAME": "any.host",
-               "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+               "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_X_REQUEST_ID": "probe-1"}
     with CaptureQueriesContext(connection) as queries:
         body = b"".join(application(environ, start_response))
     assert len(queries) == 0
-    django_response = client.get("/health", HTTP_HOST="localhost")
+    django_response = client.get("/health", HTTP_HOST="localhost", HTTP_X_REQUEST_ID="probe-1")
     assert captured["status"] == "200 OK"
     assert body == django_response.content
     assert dict(captured["headers"]) == dict(django_response.headers.items())
+    assert dict(captured["headers"])["X-Request-ID"] == "probe-1"
+    application({**environ, "HTTP_X_REQUEST_ID": "bad id!"}, start_response)
+    assert len(dict(captured["headers"])["X-Request-ID"]) == 32  # a fresh id instead
 
 
 def test_other_methods_and_cors_requests_still_go_through_django(client, db):

@@ -129,7 +129,20 @@ def build_dict(build: Build, users: dict[str, User]) -> dict[str, Any]:
         "build_config": build.build_config,
         "is_resumed": build.is_resumed,
         "executor_metadata": build.executor_metadata,
+        "last_activity_at": _last_activity(build),
+        "latest_error_message": ((getattr(build, "latest_error_message", None) or None)
+                                 if build.status == "failed" else None),
     }
+
+
+def _last_activity(build: Build) -> str | None:
+    """As ``BuildSerializer.get_last_activity_at``: the annotated latest event time, else the
+    build's own latest transition stamp."""
+    value = getattr(build, "last_activity_at", None)
+    if value is None:
+        stamps = [stamp for stamp in (build.started_at, build.completed_at) if stamp]
+        value = max(stamps) if stamps else None
+    return utc_timestamp(value)
 
 
 def build_body(builds: list[Build] | Build) -> Any:

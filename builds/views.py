@@ -80,6 +80,12 @@ def with_activity(queryset: QuerySet[Build]) -> QuerySet[Build]:
     )
 
 
+# ``GET /builds/{id}`` in one query: the row with its activity annotations.
+_BUILD_WITH_ACTIVITY = PreparedQuery(
+    lambda build_id: with_activity(Build.objects.filter(pk=build_id)).order_by()[:1],
+    build_id=Build._meta.pk)
+
+
 def scope_conflict(exc: ScopeMismatch) -> Conflict:
     """The 409 the SDK turns into ``BuildConfigMismatchError`` (SDK-WIRE N5, §1.6)."""
     return Conflict({"error_code": "scope_mismatch", "message": exc.message,
@@ -96,15 +102,16 @@ class BuildScopedMixin(SdkScopedMixin):
 
     kwargs: dict[str, Any]
 
-    def get_build(self) -> Build:
-        """The build of the path, in the caller's environment.
+    def get_build(self, query: PreparedQuery | None = None) -> Build:
+        """The build of the path, in the caller's environment (``query``: the lookup to use,
+        e.g. one with annotations, instead of the plain row).
 
         The lookup is deliberately unscoped first so that a build of another environment
         answers 403 ``Build does not belong to this environment`` (contract §4.10) rather than
         404; nothing of the foreign build is read beyond its environment id.
         """
         build_id = parse_uuid(self.kwargs["build_id"], "build_id")
-        build = _BUILD_BY_ID.first(build_id=build_id)
+        build = (query or _BUILD_BY_ID).first(build_id=build_id)
         if build is None:
             raise NotFound("Build not found")
         if build.environment_id != self.environment.pk:
@@ -138,8 +145,7 @@ class BuildViewSet(BuildScopedMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[BUILD_ID], responses=BuildSerializer)
     def retrieve(self, request: Request, build_id: str) -> Response:
-        build = self.get_build()
-        return Response(build_body(with_activity(Build.objects.filter(pk=build.pk)).get()))
+        return Response(build_body(self.get_build(_BUILD_WITH_ACTIVITY)))
 
     @extend_schema(parameters=[BUILD_ID], request=BuildUpdateSerializer,
                    responses=BuildSerializer)

@@ -35,7 +35,7 @@ def drop_index(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tasks", "0004_task_latest_state_and_dynamic_edges"),
+        ("tasks", "0005_json_floats_round_trip"),
     ]
 
     operations = [

@@ -35,7 +35,7 @@ def drop_index(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tasks", "0005_json_floats_round_trip"),
+        ("tasks", "0006_v2_protocol"),
     ]
 
     operations = [

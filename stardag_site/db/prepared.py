@@ -89,7 +89,10 @@ class PreparedQuery:
             init_list=[column[0].target.attname for column in compiler.select[start:end]],
             model_slice=(start, end), annotation_col_map=compiler.annotation_col_map or {},
             klass_info=klass_info,
-            populators=get_related_populators(klass_info, compiler.select, using),
+            # django-stubs 6.x describe Django 6.0's signature (a fourth ``fetch_mode``);
+            # Django 5.2 takes three arguments.
+            populators=get_related_populators(  # type: ignore[call-arg]
+                klass_info, compiler.select, using),
         )
         cache[using] = compiled
         return compiled
@@ -132,6 +135,22 @@ class PreparedQuery:
 _STATEMENTS: dict[tuple[Any, ...], str] = {}
 
 
+def column_field(model: type[Model], name: str) -> Field:
+    """``model``'s field ``name`` (a field name or attname), not a reverse relation."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is a reverse relation, not a field")
+    return field
+
+
+def _column(field: Field) -> str:
+    """The field's column name (``None`` in the stubs for fields without one, e.g. M2M)."""
+    column = field.column
+    if column is None:
+        raise TypeError(f"{field} has no column")
+    return column
+
+
 def _statement(key: tuple[Any, ...], build: Callable[[], str]) -> str:
     sql = _STATEMENTS.get(key)
     if sql is None:
@@ -151,12 +170,12 @@ def insert_row(model: type[Model], values: dict[str, Any], using: str = "default
     """
     connection = connections[using]
     names = tuple(values)
-    fields = [model._meta.get_field(name) for name in names]
+    fields = [column_field(model, name) for name in names]
 
     def build() -> str:
         q = connection.ops.quote_name
         return (f"INSERT INTO {q(model._meta.db_table)} "
-                f"({', '.join(q(field.column) for field in fields)}) "
+                f"({', '.join(q(_column(field)) for field in fields)}) "
                 f"VALUES ({', '.join(['%s'] * len(fields))})"
                 + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
 
@@ -173,14 +192,14 @@ def update_row(model: type[Model], pk: Any, values: dict[str, Any],
     ``Model.objects.filter(pk=pk).update(**values)`` sends, compiled once."""
     connection = connections[using]
     names = tuple(values)
-    fields = [model._meta.get_field(name) for name in names]
+    fields = [column_field(model, name) for name in names]
     pk_field = model._meta.pk
 
     def build() -> str:
         q = connection.ops.quote_name
-        assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
+        assignments = ", ".join(f"{q(_column(field))} = %s" for field in fields)
         return (f"UPDATE {q(model._meta.db_table)} SET {assignments} "
-                f"WHERE {q(pk_field.column)} = %s")
+                f"WHERE {q(_column(pk_field))} = %s")
 
     sql = _statement(("update", model, names, connection.vendor), build)
     params = [field.get_db_prep_save(values[name], connection)

@@ -29,7 +29,7 @@ from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.postgres import types
 from psycopg.pq import Format
 
-TIMESTAMPTZ_OID = types.get("timestamptz").oid
+TIMESTAMPTZ_OID = types["timestamptz"].oid
 
 
 def _socket_has_data(connection: object) -> bool:
@@ -45,6 +45,10 @@ def _socket_has_data(connection: object) -> bool:
 
 
 class DatabaseWrapper(PostgresDatabaseWrapper):
+    # Set by BaseDatabaseWrapper.__init__ and connect(); missing from django-stubs.
+    health_check_enabled: bool
+    health_check_done: bool
+
     def close_if_health_check_failed(self) -> None:
         if (
             self.connection is None
@@ -65,8 +69,11 @@ class DatabaseWrapper(PostgresDatabaseWrapper):
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            cursor = ServerBindingCursor(self.connection)
+            # django-stubs declare ServerBindingCursor without its psycopg base class
+            # (psycopg.Cursor, which takes the connection).
+            cursor = ServerBindingCursor(self.connection)  # type: ignore[call-arg]
             tzloader = self.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
             if self.timezone != tzloader.timezone:
                 register_tzloader(self.timezone, cursor)
-            return self._prepare_cursor(cursor)
+            # A private BaseDatabaseWrapper method (Django 5.2) that django-stubs omit.
+            return self._prepare_cursor(cursor)  # type: ignore[attr-defined]

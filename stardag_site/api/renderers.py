@@ -12,6 +12,7 @@ on request (``Accept: application/json; indent=4``) fall back to DRF's renderer.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -41,14 +42,14 @@ def dumps(data: Any) -> bytes:
 
 class FastJSONRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: dict[str, Any] | None = None) -> bytes:
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         if data is None:
             return b""
         try:
             rendered = dumps(data)
         except (TypeError, orjson.JSONEncodeError):
             return super().render(data, accepted_media_type, renderer_context)
-        if self.get_indent(accepted_media_type, renderer_context or {}) is None:
+        if self.get_indent(accepted_media_type or "", renderer_context or {}) is None:
             return rendered
         # Pretty-printing on request: DRF's renderer, from the parsed compact JSON (so stored
         # JSON embedded as ``orjson.Fragment`` by list bodies is printed too).

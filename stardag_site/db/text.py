@@ -13,18 +13,25 @@ JSON.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db.models import DateTimeField, Func, TextField, UUIDField
 
 from stardag_site.api.fields import utc_timestamp
 
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+
 
 class _PostgresText(Func):
     template_postgresql = "%s"
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
+               function: str | None = None, template: str | None = None,
+               arg_joiner: str | None = None, **extra_context: Any) -> tuple[str, Any]:
+        """The column itself (no function applied): any backend but PostgreSQL."""
         return compiler.compile(self.source_expressions[0])
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:

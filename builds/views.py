@@ -6,7 +6,7 @@ the contract words them), validate input, call one service and serialize the res
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
@@ -111,7 +111,7 @@ class BuildScopedMixin(SdkScopedMixin):
         404; nothing of the foreign build is read beyond its environment id.
         """
         build_id = parse_uuid(self.kwargs["build_id"], "build_id")
-        build = (query or _BUILD_BY_ID).first(build_id=build_id)
+        build = cast("Build | None", (query or _BUILD_BY_ID).first(build_id=build_id))
         if build is None:
             raise NotFound("Build not found")
         if build.environment_id != self.environment.pk:

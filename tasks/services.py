@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict, cast
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery, UUIDField
@@ -40,6 +40,9 @@ from tasks.status import (
     task_fold_step,
     task_latest_step,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 TASK_FIELDS = tuple(Task._meta.concrete_fields)
 EVENT_FIELDS = tuple(field.attname for field in Event._meta.concrete_fields)
@@ -86,6 +89,11 @@ def _lifecycle_query(environment_id: Any, task_id: Any, build_id: Any) -> Any:
             .order_by()[:1])
 
 
+class _LifecycleAnnotations(TypedDict):
+    build_environment_id: uuid.UUID | None  # None: no such build
+    build_status_event: str | None  # None: no status-changing event of the task in the build
+
+
 _LIFECYCLE_TASK = PreparedQuery(
     _lifecycle_query, environment_id=Task._meta.get_field("environment"),
     task_id=Task._meta.get_field("task_id"), build_id=Build._meta.pk,
@@ -93,7 +101,7 @@ _LIFECYCLE_TASK = PreparedQuery(
 
 
 def _locked_task(environment_id: Any, task_id: str) -> Task | None:
-    return _LOCKED_TASK.first(environment_id=environment_id, task_id=task_id)
+    return cast("Task | None", _LOCKED_TASK.first(environment_id=environment_id, task_id=task_id))
 
 
 def task_insert_or_ignore(*, environment_id: Any, payload: dict[str, Any],
@@ -304,22 +312,24 @@ def task_lifecycle_record(
     if event_type not in TASK_EVENT_TYPES:
         raise ValueError(f"{event_type!r} is not a task event type")
     with transaction.atomic(savepoint=False):
-        task = _LIFECYCLE_TASK.first(environment_id=environment_id, task_id=task_id,
-                                     build_id=build_id)
-        found = task is not None and task.build_environment_id == environment_id
-        if found:
-            _event_append(build_id=build_id, task=task, event_type=event_type,
+        task = cast("WithAnnotations[Task, _LifecycleAnnotations] | None",
+                    _LIFECYCLE_TASK.first(environment_id=environment_id, task_id=task_id,
+                                          build_id=build_id))
+        found = (task if task is not None and task.build_environment_id == environment_id
+                 else None)
+        if found is not None:
+            _event_append(build_id=build_id, task=found, event_type=event_type,
                           error_message=error_message, metadata=metadata)
-    if not found:  # raised outside the block: an error inside would doom a caller's transaction
+    if found is None:  # raised outside the block: an error inside would doom a caller's transaction
         _raise_lookup_error(environment_id, build_id,
                             task.build_environment_id if task is not None else None)
-    previous_status = task_build_status([task.build_status_event] if task.build_status_event
+    previous_status = task_build_status([found.build_status_event] if found.build_status_event
                                         else [])
     return task_build_status_step(previous_status, event_type)
 
 
 def _raise_lookup_error(environment_id: uuid.UUID, build_id: uuid.UUID,
-                        build_environment_id: uuid.UUID | None) -> None:
+                        build_environment_id: uuid.UUID | None) -> NoReturn:
     if build_environment_id is None:
         rows = Build.objects.filter(pk=build_id).values_list("environment_id", flat=True)[:1]
         build_environment_id = next(iter(rows), None)

@@ -12,6 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -84,7 +85,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     if not raw_key.startswith("sk_") or len(raw_key) > 128:
         return None
     digest = hash_api_key(raw_key)
-    api_key = _ACTIVE_KEY_BY_DIGEST.first(key_hash=digest)
+    api_key = cast("ApiKey | None", _ACTIVE_KEY_BY_DIGEST.first(key_hash=digest))
     if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
         return None
     now = timezone.now()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F
@@ -28,7 +28,7 @@ from accounts.models import User
 from accounts.oidc import OidcTokenError, verify_oidc_token
 from accounts.tokens import TokenError, decode_access_token, looks_like_internal_token
 from stardag_site.api.errors import BadRequest, Forbidden, NotFound, Unauthenticated
-from stardag_site.db.prepared import PreparedQuery
+from stardag_site.db.prepared import PreparedQuery, column_field
 from workspaces.api_keys import api_key_authenticate
 from workspaces.models import ApiKey, Environment, WorkspaceMember
 
@@ -158,7 +158,7 @@ def _member_environment_query(by: str) -> PreparedQuery:
             .order_by()[:1]
         )
 
-    return PreparedQuery(build, environment=Environment._meta.get_field(by),
+    return PreparedQuery(build, environment=column_field(Environment, by),
                          workspace_id=Environment._meta.get_field("workspace"),
                          user_id=User._meta.pk)
 
@@ -180,13 +180,15 @@ def _member_environment(claims: dict[str, Any], raw_value: str | None) -> Enviro
     if raw_value is None or not raw_value.strip():
         return None
     value = raw_value.strip()
+    environment_key: uuid.UUID | str
     try:
         query, environment_key = _MEMBER_ENVIRONMENT_BY_ID, uuid.UUID(value)
     except ValueError:
         query, environment_key = _MEMBER_ENVIRONMENT_BY_SLUG, value
-    found = query.first(environment=environment_key,
-                        workspace_id=uuid.UUID(claims["workspace_id"]),
-                        user_id=uuid.UUID(claims["sub"]))
+    found = cast("Environment | None",
+                 query.first(environment=environment_key,
+                             workspace_id=uuid.UUID(claims["workspace_id"]),
+                             user_id=uuid.UUID(claims["sub"])))
     if found is None:
         return None
     user = User(**{column: getattr(found, f"_user_{column}") for column in _USER_COLUMNS})

@@ -2,8 +2,8 @@
 
 Counting: fixed windows of ``RATE_LIMIT_WINDOW_SECONDS``; one counter per identity and window
 in the ``ratelimit`` cache (``CACHES``): PostgreSQL/SQLite through ``CounterDatabaseCache`` by
-default, Redis when ``REDIS_URL`` is set. Both increment atomically, so the limit holds across
-gunicorn workers and hosts.
+default (one upsert statement per request), Redis when ``REDIS_URL`` is set. Both increment
+atomically, so the limit holds across gunicorn workers and hosts.
 
 * ``CredentialRateThrottle`` (DRF's default throttle) limits each API key, each user (internal
   or identity-provider token) and, for anonymous calls, each client address. Over the limit:
@@ -27,10 +27,11 @@ import base64
 import logging
 import math
 import pickle
+import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -51,14 +52,61 @@ LOCK_PATH_PREFIXES = ("/api/v1/locks",)
 
 
 class CounterDatabaseCache(DatabaseCache):
-    """Django's database cache with an atomic ``incr``.
+    """Django's database cache table, used for counters in one statement per hit.
 
-    ``DatabaseCache.incr`` is a read followed by a write, so two workers incrementing at once
-    lose one of the counts. Here the row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL;
-    SQLite's IMMEDIATE transactions already serialise writers) for the read-modify-write.
+    ``hit`` is ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (PostgreSQL, SQLite 3.35+):
+    atomic under concurrency, one round trip in autocommit, no row lock held across statements.
+    Counter values are stored as plain decimal text (not pickled like Django's own entries) so
+    the database can add to them; ``count`` reads them back. Expired rows are deleted now and
+    then by ``hit`` itself (Django's culling runs only on ``set``/``add``, which counters never
+    call). ``incr`` keeps the atomic read-modify-write for any other caller.
     """
 
+    # A counter's key names its window, so an expired row is never read again; one hit in
+    # this many sweeps them.
+    SWEEP_EVERY = 500
+
+    def _sql_parts(self) -> tuple[Any, Callable[[str], str], str]:
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        quote = connection.ops.quote_name
+        return connection, quote, quote(self._table)  # type: ignore[attr-defined]
+
+    def hit(self, key: str, timeout: int) -> int:
+        """Add one to the counter ``key`` (created at 1, expiring in ``timeout`` seconds) and
+        return its new value."""
+        key = self.make_and_validate_key(key)
+        connection, quote, table = self._sql_parts()
+        expires = connection.ops.adapt_datetimefield_value(
+            timezone.now() + timedelta(seconds=timeout))
+        value = quote("value")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({quote('cache_key')}, {value}, {quote('expires')}) "
+                f"VALUES (%s, '1', %s) ON CONFLICT ({quote('cache_key')}) DO UPDATE SET "
+                f"{value} = CAST(CAST({table}.{value} AS INTEGER) + 1 AS TEXT) "
+                f"RETURNING {value}", [key, expires])
+            count = int(cursor.fetchone()[0])
+            if random.randrange(self.SWEEP_EVERY) == 0:
+                cursor.execute(f"DELETE FROM {table} WHERE {quote('expires')} < %s",
+                               [connection.ops.adapt_datetimefield_value(timezone.now())])
+        return count
+
+    def count(self, key: str) -> int:
+        """The counter's value, 0 when it does not exist (or expired)."""
+        key = self.make_and_validate_key(key)
+        connection, quote, table = self._sql_parts()
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote('value')} FROM {table} "
+                f"WHERE {quote('cache_key')} = %s AND {quote('expires')} >= %s", [key, now])
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
+        """Atomic ``incr`` of a pickled entry: the row is locked (``SELECT ... FOR UPDATE``;
+        SQLite's IMMEDIATE transactions already serialise writers) for the read-modify-write,
+        where Django's ``DatabaseCache.incr`` could lose a concurrent count."""
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
@@ -89,13 +137,20 @@ class CounterDatabaseCache(DatabaseCache):
         return value
 
 
-def count_hit(identity: str, window: int) -> tuple[int, int]:
-    """Count one request for ``identity``: ``(count in the current window, seconds left)``."""
+def _window(window: int) -> tuple[int, int]:
+    """The current window's index and the seconds left in it (at least 1)."""
     now = time.time()
     index = int(now // window)
-    retry_after = max(1, math.ceil((index + 1) * window - now))
-    key = f"rl:{identity}:{window}:{index}"
+    return index, max(1, math.ceil((index + 1) * window - now))
+
+
+def count_hit(identity: str, window: int) -> tuple[int, int]:
+    """Count one request for ``identity``: ``(count in the current window, seconds left)``."""
+    index, retry_after = _window(window)
     cache = caches[CACHE_ALIAS]
+    if isinstance(cache, CounterDatabaseCache):
+        return cache.hit(f"rc:{identity}:{window}:{index}", window + 5), retry_after
+    key = f"rl:{identity}:{window}:{index}"
     for _ in range(2):
         try:
             return cache.incr(key), retry_after
@@ -107,11 +162,11 @@ def count_hit(identity: str, window: int) -> tuple[int, int]:
 
 def peek(identity: str, window: int) -> tuple[int, int]:
     """``(count so far in the current window, seconds left)`` without counting."""
-    now = time.time()
-    index = int(now // window)
-    retry_after = max(1, math.ceil((index + 1) * window - now))
-    value = caches[CACHE_ALIAS].get(f"rl:{identity}:{window}:{index}", 0)
-    return int(value), retry_after
+    index, retry_after = _window(window)
+    cache = caches[CACHE_ALIAS]
+    if isinstance(cache, CounterDatabaseCache):
+        return cache.count(f"rc:{identity}:{window}:{index}"), retry_after
+    return int(cache.get(f"rl:{identity}:{window}:{index}", 0)), retry_after
 
 
 def client_address(request: HttpRequest) -> str:

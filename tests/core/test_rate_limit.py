@@ -99,3 +99,31 @@ def test_limiter_fails_open_when_its_store_is_unavailable(client_a, anon_client,
     for _ in range(3):
         assert client_a.get("/api/v1/builds").status_code == 200
         assert anon_client.get("/api/v1/builds", HTTP_X_API_KEY="sk_no").status_code == 401
+
+
+def test_database_counter_is_one_statement_per_hit(db, monkeypatch):
+    """The default store counts with one upsert (no read-then-write transaction), and stale
+    windows are swept by the hits themselves."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from stardag_site.ratelimit import CounterDatabaseCache
+
+    cache = caches["ratelimit"]
+    assert isinstance(cache, CounterDatabaseCache)
+    cache.clear()
+    monkeypatch.setattr(CounterDatabaseCache, "SWEEP_EVERY", 10**9)
+    with CaptureQueriesContext(connection) as captured:
+        assert [cache.hit("w:1", 60) for _ in range(3)] == [1, 2, 3]
+    statements = [q["sql"] for q in captured.captured_queries
+                  if not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 3
+    assert cache.count("w:1") == 3 and cache.count("w:other") == 0
+    assert cache.hit("w:old", -10) == 1  # already expired: never counted again, swept below
+    assert cache.count("w:old") == 0
+    monkeypatch.setattr(CounterDatabaseCache, "SWEEP_EVERY", 1)
+    assert cache.hit("w:1", 60) == 4
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM stardag_rate_limit_cache")
+        assert cursor.fetchone()[0] == 1
+    cache.clear()

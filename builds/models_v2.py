@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from builds.models import BuildStatus  # v2 builds take the same six statuses as v1
+
 
 class DeploymentKind(models.TextChoices):
     MODAL = "modal"
@@ -66,15 +68,6 @@ class SettingsBody(models.Model):
         return self.hash
 
 
-class V2BuildStatus(models.TextChoices):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXIT_EARLY = "exit_early"
-
-
 TERMINAL_BUILD_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -89,8 +82,8 @@ class V2Build(models.Model):
                              on_delete=models.SET_NULL, related_name="+")
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=V2BuildStatus.choices,
-                              default=V2BuildStatus.RUNNING)
+    status = models.CharField(max_length=16, choices=BuildStatus.choices,
+                              default=BuildStatus.RUNNING)
     root_task_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -121,6 +121,10 @@ def prepare_environment(size: int, refill: bool,
                 "DELETE FROM builds_build WHERE environment_id = %s",
             ):
                 cursor.execute(sql, [environment.pk])
+        with connection.cursor() as cursor:
+            # The bulk load (COPY plus the side-table triggers) runs longer than the server's
+            # DB_STATEMENT_TIMEOUT_MS; this session only.
+            cursor.execute("SET statement_timeout = 0")
         started = time.perf_counter()
         fill(environment, size)
         stats = {"reused": False, "fill_seconds": round(time.perf_counter() - started, 1)}

@@ -18,7 +18,7 @@ from stardag_site.api.errors import RequestValidationError, validation_item
 from tasks.models import Task
 from tasks.search.conditions import DEFAULT_ORDER, q_condition, search_conditions, sort_order
 from tasks.search.grammar import Clause, parse_filter
-from tasks.search.numbers import NumberIndexMatch, number_index_count
+from tasks.search.numbers import NumberIndexMatch
 from workspaces.models import Environment
 
 
@@ -70,8 +70,9 @@ class TaskSearchFilterSet(django_filters.FilterSet):
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.environment = environment
-        self._range_only: NumberIndexMatch | None = None
-        self._text_filter = False
+        self._number_index = False
+        # The numeric clauses ANDed at the top level, any of which may drive the search.
+        self.number_matches: list[NumberIndexMatch] = []
 
     def filter_clauses(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         environment_id = self.environment.pk if self.environment is not None else None
@@ -80,30 +81,36 @@ class TaskSearchFilterSet(django_filters.FilterSet):
         conditions = search_conditions(clauses, environment_id=environment_id)
         for condition in conditions:
             queryset = queryset.filter(condition)
-        children = conditions[0].children if len(conditions) == 1 else []
-        if (len(children) == 1 and isinstance(children[0], NumberIndexMatch)
-                and not conditions[0].negated):
-            self._range_only = children[0]
+        self._number_index = any(_uses_number_index(condition) for condition in conditions)
+        self.number_matches = [
+            condition.children[0] for condition in conditions
+            if len(condition.children) == 1 and not condition.negated
+            and isinstance(condition.children[0], NumberIndexMatch)]
         return queryset
 
     def filter_text(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
-        self._text_filter = True
         return queryset.filter(q_condition(value))
 
     def filter_sort(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         return queryset.order_by(*sort_order(value))
 
-    def known_total(self) -> int | None:
-        """The exact total when something cheaper than COUNT over the page query gives it: a
-        search that is nothing but one numeric range is counted in the side table.
+    @property
+    def matched_set(self) -> list[NumberIndexMatch] | None:
+        """``None``, or the clauses that may drive a search whose page should come from the
+        whole matching set (``results.search_page``): a numeric clause reads the side table,
+        whose ranges must never meet a task in a nested loop (``numbers.NumberIndexMatch``).
         """
         _ = self.qs
-        if self._range_only is not None and not self._text_filter:
-            return number_index_count(self._range_only)
-        return None
+        return self.number_matches if self._number_index else None
 
     @property
     def qs(self) -> QuerySet[Task]:
         # Without a ``sort`` parameter the default order (§7.3) still applies.
         queryset = super().qs
         return queryset if queryset.query.order_by else queryset.order_by(*DEFAULT_ORDER)
+
+
+def _uses_number_index(condition: Any) -> bool:
+    if isinstance(condition, NumberIndexMatch):
+        return True
+    return any(_uses_number_index(child) for child in getattr(condition, "children", ()))

@@ -54,19 +54,21 @@ def path_text(path: JsonPath) -> str:
 
 
 class NumberIndexMatch(Func):
-    """``EXISTS (a side row of this task, scope and path whose value is in bounds)``.
+    """``EXISTS (a side row of this task, environment, scope and path whose value is in bounds)``.
 
-    The SQL is fixed; the scope, path and bounds are bound parameters and the comparison
-    operators come from a fixed table.
+    The SQL is fixed; the environment, scope, path and bounds are bound parameters and the
+    comparison operators come from a fixed table.
 
-    The probe is per task on purpose, and names no environment (the task implies it): its only
-    index path is ``task_search_number_per_task`` (task_id, scope, path, value), one bounded
-    descent per candidate task, so whatever the planner believes about row counts the cost is
-    linear in the tasks the other clauses leave. The earlier form, ``id IN (rows of the
-    environment in range)``, let a planner with stale statistics (right after a bulk load, with
-    autovacuum off) estimate one row on each side and rescan the whole range for every task, a
-    nested loop of 4,059 x 8,193 rows that took 44-59 s (issue 10). A search that is nothing but
-    one numeric range is counted in the side table alone (``number_index_count``).
+    Naming the environment lets the range be read from ``task_search_number_lookup``
+    (environment, scope, path, value, task_id) as one index-only range scan. A search holding
+    such a clause runs as a set computation with nested loops off (``results.search_page``,
+    ``matched_set``): every numeric range is scanned once and hash-joined to the tasks the other
+    clauses leave, so the cost is linear in the ranges and the candidate tasks whatever the
+    planner's statistics say. Left to the planner alone, stale statistics (right after a bulk
+    load, with autovacuum off) once estimated one row on each side and rescanned the whole range
+    for every task, a nested loop of 4,059 x 8,193 rows that took 44-59 s (issue 10); and a
+    probe that named no environment could only be hashed after a sequential scan of the whole
+    side table (0.2-0.5 s at 100,000 tasks).
     """
 
     output_field = BooleanField()
@@ -78,6 +80,19 @@ class NumberIndexMatch(Func):
         self.scope = scope
         self.path = path
         self.bounds = tuple(bounds)
+        # How this clause compiles (``results._matched_page`` switches it): "range" (the
+        # environment named, for hash joins), "probe" (per task through the per-task index) or
+        # "driver" (TRUE: the tasks were taken from this clause's range to begin with). Held in
+        # a dict so the copies Django makes while building the query share it.
+        self._state = {"mode": "range"}
+
+    @property
+    def mode(self) -> str:
+        return self._state["mode"]
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self._state["mode"] = value
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         raise NotSupportedError("NumberIndexMatch needs PostgreSQL")
@@ -86,28 +101,50 @@ class NumberIndexMatch(Func):
         pk_sql, pk_params = compiler.compile(self.source_expressions[0])
         conditions = "".join(f" AND n.value {_SQL_OPERATORS[op]} (%s)::numeric"
                              for op, _ in self.bounds)
-        sql = (
-            f"EXISTS (SELECT 1 FROM task_search_number n WHERE n.task_id = {pk_sql} "
-            f"AND n.scope = %s AND n.path = %s{conditions})"
-        )
-        params = [*pk_params, self.scope, path_text(self.path)]
+        if self.mode == "driver":
+            return "TRUE", []
+        if self.mode == "probe":
+            # Per task, and only per task: OFFSET 0 keeps PostgreSQL from turning the EXISTS
+            # into a join, and without the environment the per-task index is its only index.
+            sql = (
+                f"EXISTS (SELECT 1 FROM task_search_number n WHERE n.task_id = {pk_sql} "
+                f"AND n.scope = %s AND n.path = %s{conditions} OFFSET 0)"
+            )
+            params = [*pk_params, self.scope, path_text(self.path)]
+        else:
+            sql = (
+                f"EXISTS (SELECT 1 FROM task_search_number n WHERE n.task_id = {pk_sql} "
+                f"AND n.environment_id = %s AND n.scope = %s AND n.path = %s{conditions})"
+            )
+            params = [*pk_params, self.environment_id, self.scope, path_text(self.path)]
         return sql, params + [str(number) for _, number in self.bounds]
 
+    def range_sql(self) -> tuple[str, list[Any]]:
+        """The ids of the tasks with a side row in bounds (each once): a range of the
+        ``task_search_number_lookup`` index. A task has one row per path in scope ``param``;
+        an asset scope may hold several (assets of different types sharing a name).
+        """
+        conditions = "".join(f" AND value {_SQL_OPERATORS[op]} (%s)::numeric"
+                             for op, _ in self.bounds)
+        distinct = "" if self.scope == "param" else "DISTINCT "
+        sql = (f"SELECT {distinct}task_id FROM task_search_number "
+               f"WHERE environment_id = %s AND scope = %s AND path = %s{conditions}")
+        return sql, [self.environment_id, self.scope, path_text(self.path),
+                     *(str(number) for _, number in self.bounds)]
 
-def number_index_count(match: NumberIndexMatch) -> int:
-    """How many tasks ``match`` selects, counted in the side table alone.
 
-    Every row already belongs to the environment; in scope ``param`` a task has at most one row
-    per path, so rows are tasks; an asset scope may hold several rows of one task (two assets of
-    different types with one name), so those are counted distinct. Used when the whole search
-    is one numeric range, where it saves probing every task of the environment.
+def range_sizes_sql(matches: list[NumberIndexMatch], cap: int) -> tuple[list[str], list[Any]]:
+    """Select-list items counting the side rows in each match's range up to ``cap`` (so at
+    most ``cap`` index entries are read per match), and their parameters.
     """
-    counted = "count(*)" if match.scope == "param" else "count(DISTINCT task_id)"
-    conditions = "".join(f" AND value {_SQL_OPERATORS[op]} (%s)::numeric" for op, _ in match.bounds)
-    sql = (f"SELECT {counted} FROM task_search_number "
-           f"WHERE environment_id = %s AND scope = %s AND path = %s{conditions}")
-    params = [match.environment_id, match.scope, path_text(match.path),
-              *(str(number) for _, number in match.bounds)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
+    parts: list[str] = []
+    params: list[Any] = []
+    for match in matches:
+        conditions = "".join(f" AND value {_SQL_OPERATORS[op]} (%s)::numeric"
+                             for op, _ in match.bounds)
+        parts.append("(SELECT count(*) FROM (SELECT 1 FROM task_search_number "
+                     f"WHERE environment_id = %s AND scope = %s AND path = %s{conditions} "
+                     "LIMIT %s) r)")
+        params += [match.environment_id, match.scope, path_text(match.path),
+                   *(str(number) for _, number in match.bounds), cap]
+    return parts, params

@@ -3,6 +3,8 @@
 A page costs three queries whatever its number: an exact COUNT, the page's rows (the page's ids
 are picked by a sub-select that PostgreSQL answers from an index, so a deep OFFSET skips index
 entries rather than whole rows) and, when ``include_assets`` names any, the assets of those rows.
+Searches with numeric clauses on PostgreSQL get the total and the page's ids from one statement
+over the whole matching set instead (``_matched_page``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from stardag_site.api.fields import TIMESTAMP_FORMAT
 from stardag_site.api.params import PageParams
 from tasks.models import Task, TaskAsset
+from tasks.search.numbers import NumberIndexMatch, range_sizes_sql
 
 AVAILABLE_COLUMNS = ["task_name", "task_namespace", "status", "build_name", "created_at"]
 MAX_INCLUDED_ASSETS = 50
+# A numeric clause with fewer side rows than this drives its search (``_matched_page``).
+DRIVER_LIMIT = 4096
 
 _ROW_FIELDS = (
     "id", "task_id", "environment_id", "task_namespace", "task_name", "task_data", "version",
@@ -83,21 +89,115 @@ def _result(row: dict[str, Any], assets: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_page(*, queryset: QuerySet[Task], params: PageParams, include_assets: list[str],
-                total: int | None = None) -> tuple[list[dict[str, Any]], int]:
+                matched_set: list[NumberIndexMatch] | None = None
+                ) -> tuple[list[dict[str, Any]], int]:
     """The requested page of an (already filtered, scoped and ordered) search, and the exact
-    total (counted here unless the caller already knows it). A page past the end is empty with
-    the real total.
+    total. A page past the end is empty with the real total.
+
+    ``matched_set`` (PostgreSQL; the numeric clauses that may drive the search, see
+    ``filters.TaskSearchFilterSet.matched_set``): the total and the page's ids come from one
+    statement over the whole matching set (``_matched_page``) instead of a COUNT plus an
+    ordered sub-select.
     """
-    if total is None:
-        total = queryset.count()
-    if params.offset >= total:
-        return [], total
     order = queryset.query.order_by
-    page_pks = queryset.values("pk")[params.offset : params.offset + params.page_size]
+    if matched_set is not None and connection.vendor == "postgresql":
+        total, page_pks = _matched_page(queryset, params, matched_set)
+        if not page_pks:
+            return [], total
+        page_filter: Any = page_pks
+    else:
+        total = queryset.count()
+        if params.offset >= total:
+            return [], total
+        page_filter = queryset.values("pk")[params.offset : params.offset + params.page_size]
     rows = list(
-        Task.objects.filter(pk__in=page_pks)
+        Task.objects.filter(pk__in=page_filter)
         .order_by(*order)
         .values(*_ROW_FIELDS, build_name=F("last_build__name"))
     )
     assets = _asset_data([row["id"] for row in rows], include_assets)
     return [_result(row, assets.get(row["id"], {})) for row in rows], total
+
+
+def _matched_page(queryset: QuerySet[Task], params: PageParams,
+                  matches: list[NumberIndexMatch]) -> tuple[int, list[Any]]:
+    """``(total, ids of the page in order)`` of a search with numeric clauses, from one
+    statement: the matching tasks' ids and sort keys are materialised once, then counted and
+    top-N sorted. It is planned with nested loops (and JIT) off, so that whatever the planner's
+    statistics say (right after a bulk load there are none) nothing is rescanned per task:
+
+    * a numeric clause whose range is small (fewer than ``DRIVER_LIMIT`` side rows, counted
+      first by reading at most that many) drives: its range is read once and each of its tasks
+      fetched by primary key (a LATERAL sub-select, OFFSET 0 so it stays one), the other
+      numeric clauses probed per task through the per-task index
+      (``NumberIndexMatch.mode``), everything else hash-joined or filtered;
+    * otherwise every numeric range is read once from the range index and hash-joined to the
+      tasks the other clauses select.
+
+    Either way the cost is linear in what the clauses select. The settings are
+    transaction-local and, inside an outer transaction, put back before the rows of the page
+    are read.
+    """
+    columns = ["id"]
+    ordering: list[tuple[str, bool]] = []
+    for item in queryset.query.order_by:
+        name = str(item).lstrip("-")
+        name = "id" if name == "pk" else name
+        if name not in columns:
+            columns.append(name)
+        ordering.append((name, str(item).startswith("-")))
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    order_sql = ", ".join(f"c{columns.index(name)} {'DESC' if descending else 'ASC'}"
+                          for name, descending in ordering)
+    sizes_sql, sizes_params = range_sizes_sql(matches, DRIVER_LIMIT)
+    nested = connection.in_atomic_block
+    with transaction.atomic(using=queryset.db, savepoint=False), connection.cursor() as cursor:
+        # One round trip: the settings (transaction-local) and the size of each range.
+        cursor.execute(
+            "SELECT current_setting('enable_nestloop'), current_setting('jit'), "
+            "set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)"
+            + "".join(f", {part}" for part in sizes_sql), sizes_params)
+        row = cursor.fetchone()
+        nestloop, jit, sizes = row[0], row[1], [int(size) for size in row[4:]]
+        driver = None
+        if sizes and min(sizes) < DRIVER_LIMIT:
+            driver = matches[sizes.index(min(sizes))]
+        sql, sql_params = _ids_sql(queryset.order_by().values_list(*columns), matches, driver)
+        cursor.execute(
+            f"WITH m ({names}) AS MATERIALIZED ({sql}) "
+            f"SELECT (SELECT count(*) FROM m), "
+            f"ARRAY(SELECT c0 FROM m ORDER BY {order_sql} LIMIT %s OFFSET %s)",
+            [*sql_params, params.page_size, params.offset])
+        total, page_pks = cursor.fetchone()
+        if nested:  # otherwise the transaction ends here, and the settings with it
+            cursor.execute("SELECT set_config('enable_nestloop', %s, true), "
+                           "set_config('jit', %s, true)", [nestloop, jit])
+    return int(total), list(page_pks or [])
+
+
+def _ids_sql(queryset: QuerySet[Any], matches: list[NumberIndexMatch],
+             driver: NumberIndexMatch | None) -> tuple[str, list[Any]]:
+    """The SQL of ``queryset`` (ids and sort keys of the matching tasks), taking its tasks from
+    ``driver``'s range when there is one."""
+    if driver is None:
+        sql, sql_params = queryset.query.sql_with_params()
+        return sql, list(sql_params)
+    modes = [match.mode for match in matches]
+    try:
+        for match in matches:
+            match.mode = "probe"
+        driver.mode = "driver"
+        sql, sql_params = queryset.query.sql_with_params()
+    finally:
+        for match, mode in zip(matches, modes, strict=True):
+            match.mode = mode
+    table = f" FROM {connection.ops.quote_name(Task._meta.db_table)}"
+    at = sql.find(table)
+    end = at + len(table)
+    if at < 0 or "%s" in sql[:at] or sql[end : end + 1] not in ("", " "):
+        raise AssertionError(f"unexpected search SQL: {sql[:200]}")
+    range_sql, range_params = driver.range_sql()
+    source = (f" FROM ({range_sql}) search_driver CROSS JOIN LATERAL "
+              f"(SELECT * FROM {table[6:]} driver_task "
+              f"WHERE driver_task.id = search_driver.task_id OFFSET 0) {table[6:]}")
+    return sql[:at] + source + sql[end:], [*range_params, *sql_params]

@@ -17,6 +17,13 @@ from pathlib import Path
 _debug = os.environ.get("DEBUG", "0").strip().lower() in {"1", "true", "yes", "on"}
 _host = os.environ.get("BIND_HOST") or ("127.0.0.1" if _debug else "0.0.0.0")
 bind = os.environ.get("GUNICORN_BIND") or f"{_host}:{os.environ.get('PORT', '8000')}"
+# Workers and threads, measured on 2 cores with benchmarks/cost_bench.py's load phase (8 SDK-like
+# clients on the same machine, PostgreSQL; results in benchmarks/results/cost-gw*.md and
+# cost-final.md, issue 10): 2x2, 2x4, 4x2 and 4x4 all gave 51-58 task lifecycles/s with API
+# keys and 40-48 with bearer tokens, and the same CPU per request; the machine's two cores, not
+# the server's concurrency, are the limit. 4 workers x 4 threads gave the most contended lock
+# acquisitions (67/s against 53-56/s at 4 or fewer threads in all), so it stays the default:
+# a worker is a process per core and a spare, and its threads overlap waits on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread" if threads > 1 else "sync"

@@ -36,9 +36,10 @@ class Hold:
     end: float
 
 
-def _hammer(environment: Environment, seconds: float) -> tuple[list[Hold], Counter[str]]:
-    """32 workers acquire a random name, hold it 1-3 ms, release it, until time is up; a
-    refused worker backs off 5-20 ms (the SDK backs off for seconds)."""
+def _hammer(environment: Environment, seconds: float, hold_ms: tuple[float, float] = (1, 3)
+            ) -> tuple[list[Hold], Counter[str]]:
+    """32 workers acquire a random name, hold it ``hold_ms`` (1-3 ms), release it, until time
+    is up; a refused worker backs off 5-20 ms (the SDK backs off for seconds)."""
     deadline = time.monotonic() + seconds
     holds: list[Hold] = []
     refused: list[str] = []  # list.append is atomic across threads; a Counter's += is not
@@ -57,7 +58,7 @@ def _hammer(environment: Environment, seconds: float) -> tuple[list[Hold], Count
                 continue
             assert result.lock is not None
             start = time.monotonic()
-            time.sleep(rng.uniform(0.001, 0.003))
+            time.sleep(rng.uniform(*hold_ms) / 1000)
             end = time.monotonic()
             lock_release(environment=environment, name=name, owner_id=owner)
             holds.append(Hold(name, owner, result.lock.version, start, end))
@@ -99,9 +100,11 @@ def test_no_two_holders_of_a_name_overlap_and_the_cap_holds(tenant_a):
     assert Lock.objects.filter(environment=environment, released_at__isnull=True).count() == 0
     assert _max_simultaneous(holds) <= len(NAMES)
 
-    # Phase 2: cap of 2 active locks in the environment.
+    # Phase 2: cap of 2 active locks in the environment. Capped grants are serialised on the
+    # environment row, so with 1-3 ms holds a fast server rarely has two held when a third
+    # caller arrives; holds of 20-40 ms make the cap bite on any machine.
     Environment.objects.filter(pk=environment.pk).update(max_concurrent_locks=2)
-    capped, capped_refusals = _hammer(environment, 5.0)
+    capped, capped_refusals = _hammer(environment, 5.0, hold_ms=(20, 40))
     print(f"capped phase: {len(capped)} grants in 5 s, peak {_max_simultaneous(capped)} "
           f"simultaneous; refusals {dict(capped_refusals)}")
     assert capped_refusals["ConcurrencyLimitReached"] > 0

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.urls import get_resolver
 from rest_framework.request import Request
@@ -25,6 +25,8 @@ from stardag_site.api.errors import Refusal
 from stardag_site.api.mixins import SdkScopedMixin
 from stardag_site.api.params import parse_uuid, query_bool, query_int, query_str
 from stardag_site.api.v2 import body_of, decode_cursor, encode_cursor, v2_doc
+
+_Row = TypeVar("_Row", bound=Model)
 
 
 def build_info(build: V2Build) -> dict[str, Any]:
@@ -75,18 +77,22 @@ class V2View(SdkScopedMixin, APIView):
         not_found: Callable[..., Any] = get_resolver().resolve_error_handler(404)
         return not_found(request, Http404())
 
+    def scoped_row(self, queryset: QuerySet[_Row], refusal: str, message: str = "",
+                   **lookup: Any) -> _Row:
+        """The caller's environment's row matching ``lookup``; otherwise the 404 ``refusal``
+        (another environment's id included: it does not exist for this caller)."""
+        row = self.scoped(queryset).filter(**lookup).first()
+        if row is None:
+            raise Refusal(refusal, message, status_code=404)
+        return row
+
     def build(self, raw_id: str) -> V2Build:
-        build = self.scoped(V2Build.objects.all()).filter(pk=parse_uuid(raw_id, "build_id")).first()
-        if build is None:
-            raise Refusal("unknown_build", f"no build {raw_id}", status_code=404)
-        return build
+        return self.scoped_row(V2Build.objects.all(), "unknown_build", f"no build {raw_id}",
+                               pk=parse_uuid(raw_id, "build_id"))
 
     def plan(self, raw_id: str) -> Plan:
-        plan = (self.scoped(Plan.objects.all()).select_related("deployment")
-                .filter(pk=parse_uuid(raw_id, "plan_id")).first())
-        if plan is None:
-            raise Refusal("unknown_plan", f"no plan {raw_id}", status_code=404)
-        return plan
+        return self.scoped_row(Plan.objects.select_related("deployment"), "unknown_plan",
+                               f"no plan {raw_id}", pk=parse_uuid(raw_id, "plan_id"))
 
 
 class DeploymentsView(V2View):
@@ -125,19 +131,15 @@ class DeploymentsView(V2View):
 class DeploymentDetailView(V2View):
     @v2_doc("Get a deployment", "One deployment of this environment.")
     def get(self, request: Request, deployment_id: str) -> Response:
-        row = self.scoped(Deployment.objects.all()).filter(
-            pk=parse_uuid(deployment_id, "deployment_id")).first()
-        if row is None:
-            raise Refusal("unknown_deployment", status_code=404)
+        row = self.scoped_row(Deployment.objects.all(), "unknown_deployment",
+                              pk=parse_uuid(deployment_id, "deployment_id"))
         return Response(deployment_info(row))
 
 
 class SettingsView(V2View):
     @v2_doc("Get a settings body", "The flat settings a plan was registered with, by hash.")
     def get(self, request: Request, settings_hash: str) -> Response:
-        row = self.scoped(SettingsBody.objects.all()).filter(hash=settings_hash).first()
-        if row is None:
-            raise Refusal("unknown_settings", status_code=404)
+        row = self.scoped_row(SettingsBody.objects.all(), "unknown_settings", hash=settings_hash)
         return Response({"hash": row.hash, "body": row.body})
 
 

@@ -98,11 +98,10 @@ class NumberIndexMatch(Func):
         raise NotSupportedError("NumberIndexMatch needs PostgreSQL")
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
-        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
-        conditions = "".join(f" AND n.value {_SQL_OPERATORS[op]} (%s)::numeric"
-                             for op, _ in self.bounds)
         if self.mode == "driver":
             return "TRUE", []
+        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        conditions, bound_params = self.bounds_sql("n.value")
         if self.mode == "probe":
             # Per task, and only per task: OFFSET 0 keeps PostgreSQL from turning the EXISTS
             # into a join, and without the environment the per-task index is its only index.
@@ -117,20 +116,28 @@ class NumberIndexMatch(Func):
                 f"AND n.environment_id = %s AND n.scope = %s AND n.path = %s{conditions})"
             )
             params = [*pk_params, self.environment_id, self.scope, path_text(self.path)]
-        return sql, params + [str(number) for _, number in self.bounds]
+        return sql, params + bound_params
+
+    def bounds_sql(self, column: str = "value") -> tuple[str, list[str]]:
+        """`` AND <column> <op> (%s)::numeric`` per bound, and the bounds as parameters."""
+        sql = "".join(f" AND {column} {_SQL_OPERATORS[op]} (%s)::numeric" for op, _ in self.bounds)
+        return sql, [str(number) for _, number in self.bounds]
+
+    def range_where(self) -> tuple[str, list[Any]]:
+        """The WHERE clause of this match's range of the ``task_search_number_lookup`` index
+        (environment, scope, path, value), and its parameters."""
+        bounds, bound_params = self.bounds_sql()
+        return ("environment_id = %s AND scope = %s AND path = %s" + bounds,
+                [self.environment_id, self.scope, path_text(self.path), *bound_params])
 
     def range_sql(self) -> tuple[str, list[Any]]:
         """The ids of the tasks with a side row in bounds (each once): a range of the
         ``task_search_number_lookup`` index. A task has one row per path in scope ``param``;
         an asset scope may hold several (assets of different types sharing a name).
         """
-        conditions = "".join(f" AND value {_SQL_OPERATORS[op]} (%s)::numeric"
-                             for op, _ in self.bounds)
+        where, params = self.range_where()
         distinct = "" if self.scope == "param" else "DISTINCT "
-        sql = (f"SELECT {distinct}task_id FROM task_search_number "
-               f"WHERE environment_id = %s AND scope = %s AND path = %s{conditions}")
-        return sql, [self.environment_id, self.scope, path_text(self.path),
-                     *(str(number) for _, number in self.bounds)]
+        return f"SELECT {distinct}task_id FROM task_search_number WHERE {where}", params
 
 
 def range_sizes_sql(matches: list[NumberIndexMatch], cap: int) -> tuple[list[str], list[Any]]:
@@ -140,11 +147,8 @@ def range_sizes_sql(matches: list[NumberIndexMatch], cap: int) -> tuple[list[str
     parts: list[str] = []
     params: list[Any] = []
     for match in matches:
-        conditions = "".join(f" AND value {_SQL_OPERATORS[op]} (%s)::numeric"
-                             for op, _ in match.bounds)
+        where, where_params = match.range_where()
         parts.append("(SELECT count(*) FROM (SELECT 1 FROM task_search_number "
-                     f"WHERE environment_id = %s AND scope = %s AND path = %s{conditions} "
-                     "LIMIT %s) r)")
-        params += [match.environment_id, match.scope, path_text(match.path),
-                   *(str(number) for _, number in match.bounds), cap]
+                     f"WHERE {where} LIMIT %s) r)")
+        params += [*where_params, cap]
     return parts, params

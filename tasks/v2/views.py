@@ -95,11 +95,8 @@ def task_info(task: V2Task, *, instances: bool = False) -> dict[str, Any]:
 
 class TaskScoped(V2View):
     def task(self, task_id: str) -> V2Task:
-        task = (self.scoped(V2Task.objects.all()).select_related("claim_plan")
-                .filter(task_id=task_id).first())
-        if task is None:
-            raise Refusal("unknown_task", f"no task {task_id}", status_code=404)
-        return task
+        return self.scoped_row(V2Task.objects.select_related("claim_plan"), "unknown_task",
+                               f"no task {task_id}", task_id=task_id)
 
 
 # -- builds ---------------------------------------------------------------------------------
@@ -163,9 +160,8 @@ class BuildResumeView(V2View):
         deployment = None
         deployment_id = body.uuid("deployment_id")
         if deployment_id is not None:
-            deployment = self.scoped(Deployment.objects.all()).filter(pk=deployment_id).first()
-            if deployment is None:
-                raise Refusal("unknown_deployment", status_code=404)
+            deployment = self.scoped_row(Deployment.objects.all(), "unknown_deployment",
+                                         pk=deployment_id)
         settings = body.dict("settings") or {}
         build, plan, changed = services.build_resume(
             build=build, deployment=deployment, settings=settings,

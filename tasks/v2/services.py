@@ -641,6 +641,19 @@ def artifacts_upload(*, plan: Plan, task_id: str, artifacts: list[dict[str, Any]
                 defaults={"body": artifact.get("body")})
 
 
+def execution_counts(build_id: Any) -> dict[str, tuple[int, int]]:
+    """``(attempts, interruptions)`` per task id over the executions of all the build's plans
+    (SDK-WIRE 4.5.7): attempts are execution rows; interruptions are rows whose claim ended
+    ``interrupted`` or whose outcome is ``interrupted`` or ``preempted``."""
+    counts: dict[str, tuple[int, int]] = {}
+    for task_id, claim_outcome, outcome in Execution.objects.filter(
+            plan__build_id=build_id).values_list("task__task_id", "claim_outcome", "outcome"):
+        attempts, interruptions = counts.get(task_id, (0, 0))
+        interrupted = claim_outcome == "interrupted" or outcome in ("interrupted", "preempted")
+        counts[task_id] = (attempts + 1, interruptions + interrupted)
+    return counts
+
+
 def frontier_members(plan: Plan) -> dict[str, Any]:
     """SDK-WIRE 4.5.7 after the closure step: runnable, discovery jobs, running, and what the
     closure step admitted (``closure``; a closure conflict is refused as in registration, so
@@ -656,8 +669,7 @@ def frontier_members(plan: Plan) -> dict[str, Any]:
             downstream__in=[m.instance_id for m in members]).values_list(
             "downstream_id", "upstream__task__status"):
         completed_upstream[down] = completed_upstream.get(down, True) and status == "completed"
-    executions = list(Execution.objects.filter(plan__build_id=plan.build_id).values_list(
-        "task__task_id", "claim_outcome", "outcome"))
+    executions = execution_counts(plan.build_id)
     runnable, discovery, running = [], [], []
     complete = plan.sealed_at is not None
     for member in members:
@@ -678,16 +690,12 @@ def frontier_members(plan: Plan) -> dict[str, Any]:
             "closure": {"admitted": admitted, "conflicts": [], "build_failed": False}}
 
 
-def _frontier_member(member: PlanMember, executions: list[tuple[str, Any, Any]] | None, *,
+def _frontier_member(member: PlanMember, executions: dict[str, tuple[int, int]] | None, *,
                      running: bool = False) -> dict[str, Any]:
+    """One FrontierMember; ``executions`` gives (attempts, interruptions) per task id, or is
+    ``None`` where the counts are not served (zero)."""
     task = member.task
-    attempts = interruptions = 0
-    if executions is not None:
-        rows = [e for e in executions if e[0] == task.task_id]
-        attempts = len(rows)
-        interruptions = sum(1 for _t, claim_outcome, outcome in rows
-                            if claim_outcome == "interrupted"
-                            or outcome in ("interrupted", "preempted"))
+    attempts, interruptions = (executions or {}).get(task.task_id, (0, 0))
     return {"task_id": task.task_id, "instance_id": member.instance_id,
             "instance_hash": member.instance.instance_hash, "status": task.status,
             "is_root": member.is_root, "body": member.instance.body, "attempts": attempts,

@@ -299,11 +299,7 @@ class PlanGraphView(V2View):
         members = list(PlanMember.objects.filter(plan=plan).select_related("task", "instance")
                        .order_by("task__task_id"))
         instance_ids = [m.instance_id for m in members]
-        attempts: dict[str, list[tuple[Any, Any]]] = {}
-        for task_id, claim_outcome, outcome in Execution.objects.filter(
-                plan__build_id=plan.build_id).values_list("task__task_id", "claim_outcome",
-                                                          "outcome"):
-            attempts.setdefault(task_id, []).append((claim_outcome, outcome))
+        counts = services.execution_counts(plan.build_id)
         edges = InstanceEdge.objects.filter(downstream_id__in=instance_ids,
                                             upstream_id__in=instance_ids)
         return Response({
@@ -315,10 +311,8 @@ class PlanGraphView(V2View):
                 "task_namespace": m.task.task_namespace, "task_name": m.task.task_name,
                 "status": m.task.status, "is_root": m.is_root, "admitted_by": m.admitted_by,
                 "excluded_at": m.excluded_at, "excluded_reason": m.excluded_reason,
-                "attempts": len(attempts.get(m.task.task_id, [])),
-                "interruptions": sum(1 for c, o in attempts.get(m.task.task_id, [])
-                                     if c == "interrupted" or o in ("interrupted",
-                                                                    "preempted")),
+                "attempts": counts.get(m.task.task_id, (0, 0))[0],
+                "interruptions": counts.get(m.task.task_id, (0, 0))[1],
             } for m in members],
             "edges": [{"upstream_instance_id": e.upstream_id,
                        "downstream_instance_id": e.downstream_id, "is_dynamic": e.is_dynamic}

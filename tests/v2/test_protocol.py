@@ -122,6 +122,20 @@ def test_the_frontier_reports_what_its_closure_step_admitted(local: Local) -> No
         "R": "root", "S": "closure"}
 
 
+def test_frontier_and_graph_count_attempts_and_interruptions(local: Local) -> None:
+    api, plan = local.api, local.plan
+    execution = str(uuid.uuid4())
+    assert api.start(plan, tid("S"), execution)[0] == 200
+    assert api.report(plan, tid("S"), "interrupt", execution)[0] == 200
+    frontier = api.ok("GET", f"/builds/{local.build}/frontier")
+    assert [(m["task_id"], m["attempts"], m["interruptions"]) for m in frontier["runnable"]] == [
+        (tid("S"), 1, 1)]
+    api.run(plan, tid("S"))
+    graph = api.ok("GET", f"/plans/{plan}/graph")
+    assert {m["task_name"]: (m["attempts"], m["interruptions"]) for m in graph["members"]} == {
+        "S": (2, 1), "R": (0, 0)}
+
+
 def test_retries_of_every_write_change_nothing(local: Local) -> None:
     api = local.api
     again = api.ok("POST", "/deployments", {"id": str(uuid.uuid4()), "kind": "local",

@@ -121,6 +121,7 @@ def register_items(plan: Plan, items: list[Item], *, as_roots: bool,
     existing_edges = set(InstanceEdge.objects.filter(downstream_id__in=expanded_ids)
                          .values_list("downstream_id", "upstream_id"))
     new_edges: list[InstanceEdge] = []
+    newly_expanded: list[uuid.UUID] = []
     for item in ordered:
         instance = instances[item.instance_hash]
         if item.declared_upstreams is not None:
@@ -138,7 +139,7 @@ def register_items(plan: Plan, items: list[Item], *, as_roots: bool,
                     counts.add("closure_admitted")
             if instance.expanded_at is None:
                 instance.expanded_at = now
-                TaskInstance.objects.filter(pk=instance.pk).update(expanded_at=now)
+                newly_expanded.append(instance.pk)
         admitted_by = ("root" if as_roots else
                        "dynamic" if item.instance_hash in dynamic else "static")
         if admit(plan, members, new_members, instance, admitted_by, is_root=as_roots):
@@ -148,6 +149,7 @@ def register_items(plan: Plan, items: list[Item], *, as_roots: bool,
             members[item.task_id].is_root = True
             PlanMember.objects.filter(pk=members[item.task_id].pk).update(is_root=True)
         observe(plan, tasks[item.task_id], item, counts, events, now)
+    TaskInstance.objects.filter(pk__in=newly_expanded).update(expanded_at=now)
     InstanceEdge.objects.bulk_create(new_edges, ignore_conflicts=True)
     PlanMember.objects.bulk_create(new_members, ignore_conflicts=True)
     V2Event.objects.bulk_create(events)

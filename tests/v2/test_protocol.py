@@ -395,3 +395,23 @@ def test_modal_routes_answer_the_missing_route_404(client_a) -> None:
                          ("post", f"/api/v2/plans/{uuid.uuid4()}/members/t/exclude")):
         response = getattr(client_a, method)(path)
         assert (response.status_code, response.json()) == (404, unknown.json()), path
+
+
+@pytest.mark.parametrize("size", [5, 200])
+def test_member_registration_statements_do_not_grow_with_the_chunk(api: Driver, size: int
+                                                                   ) -> None:
+    """A chunk of expanded members (each with an upstream) costs the same statements whether
+    it holds 5 items or 200: lookups, inserts and the ``expanded_at`` update are per chunk."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    deployment = api.deployment()
+    build = api.build([tid(f"root{size}")])
+    plan = api.plan(build, deployment, [item(f"root{size}")])
+    leaves = [item(f"leaf{size}-{n}", upstreams=[]) for n in range(size)]
+    mids = [item(f"mid{size}-{n}", upstreams=[h(f"leaf{size}-{n}")]) for n in range(size)]
+    with CaptureQueriesContext(connection) as captured:
+        result = api.ok("POST", f"/plans/{plan}/members", {"items": leaves + mids})
+    assert result["members_admitted"] + result["closure_admitted"] == 2 * size
+    assert result["edges_created"] == size
+    assert len(captured.captured_queries) <= 40, len(captured.captured_queries)

@@ -193,7 +193,7 @@ def start_server(url: str, port: int, log_path: Path | None = None) -> subproces
     the workers block on logging."""
     env = {**os.environ, **SERVER_ENV, "DATABASE_URL": url,
            "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
-           "GUNICORN_ACCESS_LOG": "/dev/null"}
+           }
     log = (open(log_path, "w+b") if log_path is not None  # noqa: SIM115 (as long as the server)
            else tempfile.TemporaryFile())  # noqa: SIM115
     server = subprocess.Popen(

@@ -31,9 +31,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 _json_logs = os.environ.get("LOG_FORMAT", "plain") == "json"
-# With LOG_FORMAT=json the application logs one JSON line per request (with its request id);
-# gunicorn's plain access line would only repeat it.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "" if _json_logs else "-") or None
+# The application logs one line per request in either LOG_FORMAT (request id, method, path,
+# status, duration, credential: ``stardag_site/request_context.py``), so gunicorn's access line
+# would only repeat it, and formatting it cost ~0.2 ms of CPU per request on a 2-core machine
+# (measured with a trivial WSGI app: 0.58 ms per request without, 0.74-0.84 ms with the access
+# log going to /dev/null). Off unless GUNICORN_ACCESS_LOG names a target ("-" for stdout).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "stardag_site.wsgi:application"

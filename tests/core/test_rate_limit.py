@@ -127,3 +127,34 @@ def test_database_counter_is_one_statement_per_hit(db, monkeypatch):
         cursor.execute("SELECT COUNT(*) FROM stardag_rate_limit_cache")
         assert cursor.fetchone()[0] == 1
     cache.clear()
+
+
+def _persistence(table: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_migration_makes_the_counter_table_unlogged_on_postgresql(db):
+    """``accounts/0004`` turns the counter table unlogged (no WAL, no flush per hit) and back;
+    the counters work the same either way."""
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("accounts.migrations.0004_rate_limit_cache_unlogged")
+    table = "stardag_rate_limit_cache"
+    cache = caches["ratelimit"]
+    cache.clear()
+    with connection.schema_editor() as editor:
+        migration.set_unlogged(None, editor)
+    assert _persistence(table) == "u"
+    assert [cache.hit("u:1", 60) for _ in range(2)] == [1, 2]
+    with connection.schema_editor() as editor:
+        migration.set_logged(None, editor)
+    assert _persistence(table) == "p"
+    assert cache.hit("u:1", 60) == 3
+    cache.clear()

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.validators import RegexValidator
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -16,6 +17,7 @@ from stardag_site.db.text import (
     JsonText,
     UtcTimestampText,
     UuidText,
+    json_array_text,
     json_fragment,
     timestamp_text,
     uuid_text,
@@ -282,6 +284,22 @@ def event_row() -> tuple[Any, ...]:
     ``stardag_site.db.text``)."""
     return (UuidText("id"), UuidText("build_id"), UuidText("task_id"), "event_type",
             UtcTimestampText("created_at"), "error_message", JsonText("event_metadata"))
+
+
+EVENT_ORDER = ("created_at", "id")
+
+
+def event_list_body(events: QuerySet[Event]) -> Any:
+    """The JSON list of ``events`` (oldest first), as ``EventSerializer(many=True)`` writes it:
+    built by PostgreSQL in one statement (``json_array_text``), elsewhere by ``event_dicts``."""
+    body = json_array_text(events, {
+        "id": UuidText("id"), "build_id": UuidText("build_id"), "task_id": UuidText("task_id"),
+        "event_type": "event_type", "created_at": UtcTimestampText("created_at"),
+        "error_message": "error_message", "event_metadata": "event_metadata",
+    }, order_by=EVENT_ORDER)
+    if body is not None:
+        return body
+    return event_dicts(events.order_by(*EVENT_ORDER).values_list(*event_row()))
 
 
 def event_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:

@@ -16,13 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from builds.models import Event
-from builds.serializers import EventSerializer, event_dicts, event_row
+from builds.serializers import EventSerializer, event_list_body
 from builds.views import BUILD_ID, BuildScopedMixin
 from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import Forbidden, NotFound
 from stardag_site.api.params import parse_uuid
 from tasks.serializers import (
-    GRAPH_NODE_COLUMNS,
     AssetItemSerializer,
     AssetListSerializer,
     AssetSerializer,
@@ -31,11 +30,9 @@ from tasks.serializers import (
     TaskRegisterSerializer,
     TaskSerializer,
     TaskWithStatusSerializer,
-    edges_body,
-    graph_node_dicts,
+    graph_body,
     task_dict,
-    task_status_dicts,
-    task_status_row,
+    task_status_list_body,
 )
 from tasks.services import (
     BuildNotFound,
@@ -65,21 +62,15 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[BUILD_ID], responses=TaskWithStatusSerializer(many=True))
     def tasks(self, request: Request, build_id: str) -> Response:
-        rows = task_list_for_build(build=self.get_build()).values_list(*task_status_row())
-        return Response(task_status_dicts(rows))
+        return Response(task_status_list_body(task_list_for_build(build=self.get_build())))
 
     @extend_schema(parameters=[BUILD_ID], responses=EventSerializer(many=True))
     def events(self, request: Request, build_id: str) -> Response:
-        rows = (Event.objects.filter(build=self.get_build()).order_by("created_at", "id")
-                .values_list(*event_row()))
-        return Response(event_dicts(rows))
+        return Response(event_list_body(Event.objects.filter(build=self.get_build())))
 
     @extend_schema(parameters=[BUILD_ID], responses=GraphSerializer)
     def graph(self, request: Request, build_id: str) -> Response:
-        nodes, pairs = task_graph_for_build(build=self.get_build(),
-                                            node_columns=GRAPH_NODE_COLUMNS)
-        return Response({"nodes": graph_node_dicts(nodes),
-                         "edges": edges_body(pairs)})
+        return Response(graph_body(*task_graph_for_build(build=self.get_build())))
 
     @extend_schema(parameters=LIFECYCLE, request=AssetItemSerializer(many=True),
                    responses={201: AssetListSerializer})

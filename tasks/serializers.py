@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from stardag_site.api.fields import StrictCharField, UtcTimestampField, utc_timestamp
@@ -12,11 +13,12 @@ from stardag_site.db.text import (
     JsonText,
     UtcTimestampText,
     UuidText,
+    json_array_text,
     json_fragment,
     timestamp_text,
     uuid_text,
 )
-from tasks.models import Task, TaskAsset
+from tasks.models import Task, TaskAsset, TaskDependency
 
 
 class TaskRegisterSerializer(serializers.Serializer):
@@ -206,15 +208,41 @@ class TaskMetadataSerializer(serializers.Serializer):
         return task.version or ""
 
 
-def edges_body(edges: list[tuple[Any, Any, bool]]) -> list[dict[str, Any]]:
-    """Graph edges from (dependency pk, dependent pk, is_dynamic) triples."""
-    return [{"source": str(source), "target": str(target), "is_dynamic": is_dynamic}
+def edges_body(edges: Iterable[tuple[Any, Any, bool]]) -> list[dict[str, Any]]:
+    """Graph edges from (dependency id, dependent id, is_dynamic) triples."""
+    return [{"source": uuid_text(source), "target": uuid_text(target), "is_dynamic": is_dynamic}
             for source, target, is_dynamic in edges]
 
 
+def graph_body(nodes: QuerySet[Task], edges: QuerySet[TaskDependency]) -> dict[str, Any]:
+    """``GraphSerializer``'s output for these nodes (oldest first) and edges (in creation
+    order): each list built by PostgreSQL in one statement (``json_array_text``), elsewhere
+    in Python."""
+    node_list = json_array_text(nodes, {
+        "id": UuidText("id"), "task_id": "task_id", "task_name": "task_name",
+        "task_namespace": "task_namespace", "status": "status", "asset_count": "asset_count",
+    }, order_by=TASK_ORDER)
+    edge_list = json_array_text(edges, {
+        "source": UuidText("dependency_id"), "target": UuidText("dependent_id"),
+        "is_dynamic": "is_dynamic",
+    }, order_by=("id",))
+    if node_list is None or edge_list is None:
+        return {"nodes": graph_node_dicts(nodes.order_by(*TASK_ORDER)
+                                          .values_list(*graph_node_row())),
+                "edges": edges_body(edges.order_by("id").values_list(
+                    "dependency_id", "dependent_id", "is_dynamic"))}
+    return {"nodes": node_list, "edges": edge_list}
+
+
+# The order of a build's task lists (``tasks.services.task_list_for_build``).
+TASK_ORDER = ("created_at", "id")
 TASK_COLUMNS = ("id", "task_id", "environment_id", "task_namespace", "task_name", "task_data",
                 "version", "output_uri", "created_at")
-GRAPH_NODE_COLUMNS = ("id", "task_id", "task_name", "task_namespace", "status", "asset_count")
+
+
+def graph_node_row() -> tuple[Any, ...]:
+    """``values_list`` arguments for ``graph_node_dicts`` (the id as text on PostgreSQL)."""
+    return (UuidText("id"), "task_id", "task_name", "task_namespace", "status", "asset_count")
 
 
 def _uuid_or_none(value: Any) -> str | None:
@@ -242,6 +270,30 @@ def task_status_row() -> tuple[Any, ...]:
             "latest_execution_id")
 
 
+def task_status_list_body(tasks: QuerySet[Task]) -> Any:
+    """The JSON list of ``tasks`` (oldest first), as ``TaskWithStatusSerializer(many=True)``
+    writes it: built by PostgreSQL in one statement (``json_array_text``), elsewhere by
+    ``task_status_dicts``."""
+    body = json_array_text(tasks, {
+        "id": UuidText("id"), "task_id": "task_id", "environment_id": UuidText("environment_id"),
+        "task_namespace": "task_namespace", "task_name": "task_name", "task_data": "task_data",
+        "version": "version", "output_uri": "output_uri",
+        "created_at": UtcTimestampText("created_at"), "status": "status",
+        "started_at": UtcTimestampText("started_at"),
+        "completed_at": UtcTimestampText("completed_at"), "error_message": "error_message",
+        "asset_count": "asset_count", "waiting_for_lock": "waiting_for_lock",
+        "status_build_id": UuidText("status_build_id"), "latest_status": "latest_status",
+        "latest_status_at": UtcTimestampText("latest_status_at"),
+        "latest_status_build_id": UuidText("latest_status_build_id"),
+        "latest_executor": "latest_executor", "latest_executor_ref": "latest_executor_ref",
+        "latest_executor_metadata": "latest_executor_metadata",
+        "latest_execution_id": "latest_execution_id",
+    }, order_by=TASK_ORDER)
+    if body is not None:
+        return body
+    return task_status_dicts(tasks.order_by(*TASK_ORDER).values_list(*task_status_row()))
+
+
 def task_status_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """``TaskWithStatusSerializer(many=True)``'s JSON from ``values_list(*task_status_row())``
     rows: no model instance or serializer per task (a 1,000-task build is one list), and the
@@ -267,7 +319,7 @@ def task_status_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 
 def graph_node_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """``GraphNodeSerializer(many=True)``'s output from ``values_list(*GRAPH_NODE_COLUMNS)``."""
-    return [{"id": str(pk), "task_id": task_id, "task_name": name, "task_namespace": namespace,
-             "status": status, "asset_count": asset_count}
+    """``GraphNodeSerializer(many=True)``'s output from ``values_list(*graph_node_row())``."""
+    return [{"id": uuid_text(pk), "task_id": task_id, "task_name": name,
+             "task_namespace": namespace, "status": status, "asset_count": asset_count}
             for pk, task_id, name, namespace, status, asset_count in rows]

@@ -506,24 +506,13 @@ def task_list_for_build(*, build: Build) -> QuerySet[Task]:
             .order_by("created_at", "id"))
 
 
-def task_graph_for_build(*, build: Build, node_columns: Sequence[str] | None = None,
-                         ) -> tuple[list[Any], list[tuple[Any, Any, bool]]]:
-    """The build's tasks and the (dependency pk, dependent pk, is_dynamic) edges between them
-    (§4.10.6).
-
-    Two queries whatever the size: the nodes, and the edges into them (a subquery, not a
-    parameter list of every node id); edges coming from a task outside the build are dropped.
-    With ``node_columns`` the nodes are ``values_list`` rows (for a plain-dict body).
-    """
-    queryset = task_list_for_build(build=build)
-    if node_columns is not None:  # rows of these columns (the first one "id"), not models
-        nodes: list[Any] = list(queryset.values_list(*node_columns))
-        node_pks = {node[0] for node in nodes}
-    else:
-        nodes = list(queryset)
-        node_pks = {node.pk for node in nodes}
-    edges = TaskDependency.objects.filter(dependent_id__in=queryset.order_by().values("pk"))
-    pairs = [(source, target, is_dynamic) for source, target, is_dynamic in
-             edges.order_by("id").values_list("dependency_id", "dependent_id", "is_dynamic")
-             if source in node_pks]
-    return nodes, pairs
+def task_graph_for_build(*, build: Build) -> tuple[QuerySet[Task], QuerySet[TaskDependency]]:
+    """The build's tasks and the dependency edges between them (§4.10.6), as two querysets
+    (the caller picks the columns): the nodes, and the edges whose both ends are nodes, each a
+    semi-join on the node query rather than a parameter list of every node id, so their cost
+    does not grow with a statement per task. Edges coming from a task outside the build are
+    left out, as the contract's graph holds only the build's tasks."""
+    nodes = task_list_for_build(build=build)
+    node_pks = nodes.order_by().values("pk")
+    edges = TaskDependency.objects.filter(dependent_id__in=node_pks, dependency_id__in=node_pks)
+    return nodes, edges

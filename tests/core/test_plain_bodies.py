@@ -12,23 +12,27 @@ from builds.serializers import (
     EventSerializer,
     build_body,
     event_dicts,
+    event_list_body,
     event_row,
     trigger_users,
 )
 from builds.services import build_create, build_event_record
 from stardag_site.api.renderers import FastJSONRenderer
-from tasks.models import Task
+from tasks.models import Task, TaskDependency
 from tasks.serializers import (
-    GRAPH_NODE_COLUMNS,
     GraphNodeSerializer,
+    GraphSerializer,
     TaskSerializer,
     TaskWithStatusSerializer,
+    graph_body,
     graph_node_dicts,
+    graph_node_row,
     task_dict,
     task_status_dicts,
+    task_status_list_body,
     task_status_row,
 )
-from tasks.services import task_event_record, task_register
+from tasks.services import task_event_record, task_graph_for_build, task_register
 from tests import factories
 
 
@@ -76,13 +80,44 @@ def test_task_event_and_graph_bodies_equal_the_serializers(tenant_a):
     assert [task_dict(task) for task in tasks] == TaskSerializer(tasks, many=True).data
     assert (_wire(task_status_dicts(tasks.values_list(*task_status_row())))
             == _wire(TaskWithStatusSerializer(tasks, many=True).data))
-    assert (graph_node_dicts(tasks.values_list(*GRAPH_NODE_COLUMNS))
+    assert (graph_node_dicts(tasks.values_list(*graph_node_row()))
             == GraphNodeSerializer(tasks, many=True).data)
     events = Event.objects.filter(build=build).order_by("created_at", "id")
     assert (_wire(event_dicts(events.values_list(*event_row())))
             == _wire(EventSerializer(events, many=True).data))
     assert any(row["error_message"] == "boom" for row in event_dicts(
         events.values_list(*event_row())))
+
+
+def test_list_bodies_built_by_the_database_equal_the_serializers(tenant_a):
+    """The build's task, event and graph lists: on PostgreSQL one JSON aggregate each
+    (``json_array_text``), elsewhere Python dicts; either way the parsed JSON is the
+    serializers' output, in the same order, with stored JSON, floats, nulls and booleans
+    intact."""
+    build = _history(tenant_a)
+    outside = task_register(build=build_create(environment=tenant_a.environment),
+                            payload={"task_id": "o", "task_name": "Other", "task_data": {}})
+    inside = Task.objects.get(environment=tenant_a.environment, task_id="t1")
+    TaskDependency.objects.create(dependency=outside, dependent=inside)  # edge from outside
+
+    tasks = Task.objects.filter(pk__in=Event.objects.filter(build=build).values("task_id"))
+    ordered = tasks.order_by("created_at", "id")
+    assert (_wire(task_status_list_body(tasks))
+            == _wire(TaskWithStatusSerializer(ordered, many=True).data))
+    events = Event.objects.filter(build=build)
+    wire_events = _wire(event_list_body(events))
+    assert wire_events == _wire(EventSerializer(events.order_by("created_at", "id"),
+                                                many=True).data)
+    assert [event["event_metadata"] for event in wire_events][-2:] == [{"k": "v"}, None]
+    nodes, edges = task_graph_for_build(build=build)
+    graph = _wire(graph_body(nodes, edges))
+    edge = TaskDependency.objects.get(dependency__task_id="t1", dependent__task_id="t2")
+    assert graph == _wire(GraphSerializer({
+        "nodes": ordered,
+        "edges": [{"source": str(edge.dependency_id), "target": str(edge.dependent_id),
+                   "is_dynamic": edge.is_dynamic}]}).data)
+    assert [node["task_id"] for node in graph["nodes"]] == ["t1", "t2"]
+    assert _wire(event_list_body(Event.objects.none())) == []
 
 
 def test_timestamps_are_utc_whatever_the_value_zone(tenant_a):

@@ -13,11 +13,11 @@ from rest_framework import serializers
 from accounts.models import User
 from builds.models import Build, Event
 from stardag_site.api.fields import StrictCharField, UtcTimestampField, utc_timestamp
+from stardag_site.db.rows import fetch_rows
 from stardag_site.db.text import (
     JsonText,
     UtcTimestampText,
     UuidText,
-    json_array_text,
     json_fragment,
     timestamp_text,
     uuid_text,
@@ -289,17 +289,9 @@ def event_row() -> tuple[Any, ...]:
 EVENT_ORDER = ("created_at", "id")
 
 
-def event_list_body(events: QuerySet[Event]) -> Any:
-    """The JSON list of ``events`` (oldest first), as ``EventSerializer(many=True)`` writes it:
-    built by PostgreSQL in one statement (``json_array_text``), elsewhere by ``event_dicts``."""
-    body = json_array_text(events, {
-        "id": UuidText("id"), "build_id": UuidText("build_id"), "task_id": UuidText("task_id"),
-        "event_type": "event_type", "created_at": UtcTimestampText("created_at"),
-        "error_message": "error_message", "event_metadata": "event_metadata",
-    }, order_by=EVENT_ORDER)
-    if body is not None:
-        return body
-    return event_dicts(events.order_by(*EVENT_ORDER).values_list(*event_row()))
+def event_list_body(events: QuerySet[Event]) -> list[dict[str, Any]]:
+    """The JSON list of ``events`` (oldest first), as ``EventSerializer(many=True)`` writes it."""
+    return event_dicts(fetch_rows(events.order_by(*EVENT_ORDER).values_list(*event_row())))
 
 
 def event_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:

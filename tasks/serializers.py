@@ -9,11 +9,11 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 
 from stardag_site.api.fields import StrictCharField, UtcTimestampField, utc_timestamp
+from stardag_site.db.rows import fetch_rows
 from stardag_site.db.text import (
     JsonText,
     UtcTimestampText,
     UuidText,
-    json_array_text,
     json_fragment,
     timestamp_text,
     uuid_text,
@@ -216,22 +216,13 @@ def edges_body(edges: Iterable[tuple[Any, Any, bool]]) -> list[dict[str, Any]]:
 
 def graph_body(nodes: QuerySet[Task], edges: QuerySet[TaskDependency]) -> dict[str, Any]:
     """``GraphSerializer``'s output for these nodes (oldest first) and edges (in creation
-    order): each list built by PostgreSQL in one statement (``json_array_text``), elsewhere
-    in Python."""
-    node_list = json_array_text(nodes, {
-        "id": UuidText("id"), "task_id": "task_id", "task_name": "task_name",
-        "task_namespace": "task_namespace", "status": "status", "asset_count": "asset_count",
-    }, order_by=TASK_ORDER)
-    edge_list = json_array_text(edges, {
-        "source": UuidText("dependency_id"), "target": UuidText("dependent_id"),
-        "is_dynamic": "is_dynamic",
-    }, order_by=("id",))
-    if node_list is None or edge_list is None:
-        return {"nodes": graph_node_dicts(nodes.order_by(*TASK_ORDER)
-                                          .values_list(*graph_node_row())),
-                "edges": edges_body(edges.order_by("id").values_list(
-                    "dependency_id", "dependent_id", "is_dynamic"))}
-    return {"nodes": node_list, "edges": edge_list}
+    order), from ``values_list`` rows: ids come back as text on PostgreSQL (``UuidText``), where
+    a UUID object per id, formatted again for the body, was a fifth of a 1,000-task graph's
+    CPU."""
+    return {"nodes": graph_node_dicts(fetch_rows(nodes.order_by(*TASK_ORDER)
+                                                 .values_list(*graph_node_row()))),
+            "edges": edges_body(fetch_rows(edges.order_by("id").values_list(
+                UuidText("dependency_id"), UuidText("dependent_id"), "is_dynamic")))}
 
 
 # The order of a build's task lists (``tasks.services.task_list_for_build``).
@@ -270,28 +261,11 @@ def task_status_row() -> tuple[Any, ...]:
             "latest_execution_id")
 
 
-def task_status_list_body(tasks: QuerySet[Task]) -> Any:
+def task_status_list_body(tasks: QuerySet[Task]) -> list[dict[str, Any]]:
     """The JSON list of ``tasks`` (oldest first), as ``TaskWithStatusSerializer(many=True)``
-    writes it: built by PostgreSQL in one statement (``json_array_text``), elsewhere by
-    ``task_status_dicts``."""
-    body = json_array_text(tasks, {
-        "id": UuidText("id"), "task_id": "task_id", "environment_id": UuidText("environment_id"),
-        "task_namespace": "task_namespace", "task_name": "task_name", "task_data": "task_data",
-        "version": "version", "output_uri": "output_uri",
-        "created_at": UtcTimestampText("created_at"), "status": "status",
-        "started_at": UtcTimestampText("started_at"),
-        "completed_at": UtcTimestampText("completed_at"), "error_message": "error_message",
-        "asset_count": "asset_count", "waiting_for_lock": "waiting_for_lock",
-        "status_build_id": UuidText("status_build_id"), "latest_status": "latest_status",
-        "latest_status_at": UtcTimestampText("latest_status_at"),
-        "latest_status_build_id": UuidText("latest_status_build_id"),
-        "latest_executor": "latest_executor", "latest_executor_ref": "latest_executor_ref",
-        "latest_executor_metadata": "latest_executor_metadata",
-        "latest_execution_id": "latest_execution_id",
-    }, order_by=TASK_ORDER)
-    if body is not None:
-        return body
-    return task_status_dicts(tasks.order_by(*TASK_ORDER).values_list(*task_status_row()))
+    writes it."""
+    return task_status_dicts(fetch_rows(tasks.order_by(*TASK_ORDER)
+                                        .values_list(*task_status_row())))
 
 
 def task_status_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:

@@ -13,14 +13,10 @@ JSON.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import DateTimeField, F, Func, QuerySet, TextField, UUIDField, Window
-from django.db.models.functions import RowNumber
+from django.db.models import DateTimeField, Func, TextField, UUIDField
 
 from stardag_site.api.fields import utc_timestamp
 
@@ -78,44 +74,3 @@ def uuid_text(value: Any) -> str | None:
 def json_fragment(value: str | None) -> orjson.Fragment | None:
     return orjson.Fragment(value) if value is not None else None
 
-
-def json_array_text(queryset: QuerySet[Any], columns: Mapping[str, Any],
-                    order_by: Sequence[str]) -> orjson.Fragment | None:
-    """The rows of ``queryset`` as one JSON array of objects, built by PostgreSQL; ``None`` on
-    other databases (the caller then builds the list in Python).
-
-    ``columns`` maps each key of the objects, in order, to a field name or an expression.
-    Text columns (``UuidText``, ``UtcTimestampText``, char fields) become JSON strings; numbers,
-    booleans and NULL keep their JSON types; a ``jsonb`` column (pass the field itself, not
-    ``JsonText``) is embedded as JSON. Rows are numbered by ``order_by`` in the subquery and
-    aggregated in that order (``json_agg(... ORDER BY n)``), which is guaranteed, unlike the
-    order of a sorted subquery.
-
-    Why: a 1,000-task build's events are 3,000 rows; fetching them as Python tuples, making a
-    dict per row and encoding the dicts cost ~13 ms of the server's CPU, the aggregate ~2 ms of
-    the database's, and the body is handed to the renderer as one ``orjson.Fragment``.
-    """
-    if connection.vendor != "postgresql":
-        return None
-    if not all(key.isidentifier() for key in columns):  # spelled into the SQL below
-        raise ValueError(f"JSON keys must be identifiers: {list(columns)}")
-    names = [f"c{index}" for index in range(len(columns))]
-    values = {name: F(source) if isinstance(source, str) else source
-              for name, source in zip(names, columns.values(), strict=True)}
-    numbered = queryset.order_by().values(
-        **values, n=Window(RowNumber(), order_by=[_order_expression(key) for key in order_by]))
-    try:
-        inner_sql, params = numbered.query.sql_with_params()
-    except EmptyResultSet:  # a filter that can match nothing (``none()``, ``__in=[]``)
-        return orjson.Fragment("[]")
-    pairs = ", ".join(f"'{key}', r.{connection.ops.quote_name(name)}"
-                      for key, name in zip(columns, names, strict=True))
-    sql = (f"SELECT coalesce(json_agg(json_build_object({pairs}) ORDER BY r.n), '[]')::text "
-           f"FROM ({inner_sql}) r")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return orjson.Fragment(cursor.fetchone()[0])
-
-
-def _order_expression(key: str) -> Any:
-    return F(key[1:]).desc() if key.startswith("-") else F(key).asc()

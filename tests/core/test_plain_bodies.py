@@ -128,3 +128,20 @@ def test_timestamps_are_utc_whatever_the_value_zone(tenant_a):
     assert utc_timestamp(value) == UtcTimestampField().to_representation(value)
     assert utc_timestamp(value) == "2025-03-04T03:06:07.000089Z"
     assert utc_timestamp(None) is None
+
+
+def test_fetch_rows_gives_what_the_queryset_gives(tenant_a):
+    """``fetch_rows`` reads the cursor directly only when no column needs a converter; the rows
+    are ``list(queryset)``'s either way (text columns, parsed JSON, an empty filter)."""
+    from stardag_site.db.rows import fetch_rows
+    from stardag_site.db.text import UtcTimestampText, UuidText
+
+    _history(tenant_a)
+    tasks = Task.objects.filter(environment=tenant_a.environment).order_by("created_at", "id")
+    for queryset in (tasks.values_list(UuidText("id"), "task_id", UtcTimestampText("created_at"),
+                                       "asset_count", "waiting_for_lock"),
+                     tasks.values_list("id", "task_data", "created_at"),
+                     tasks.filter(pk__in=[]).values_list("id")):
+        assert fetch_rows(queryset) == list(queryset)
+    assert fetch_rows(tasks.values_list("id", "task_data"))[0][1] == {
+        "lr": 0.01, "nested": {"a": [1, None]}}

@@ -101,14 +101,6 @@ def lock_task_is_completed(*, environment: Environment, task_id: str) -> bool:
     return _COMPLETED.exists(environment_id=environment.pk, task_id=task_id)
 
 
-def _completed_events(environment: Environment, task_id: str) -> QuerySet[Event]:
-    return Event.objects.filter(
-        task__environment=environment,
-        task__task_id=task_id,
-        event_type=EventType.TASK_COMPLETED,
-    )
-
-
 # Compiled once per thread: asked by most acquires (the SDK checks completion by default).
 _COMPLETED = PreparedQuery(
     lambda environment_id, task_id: (
@@ -229,22 +221,36 @@ def _refuse_early_if_held(environment: Environment, name: str, owner_id: str,
     at that instant. Capped environments always take the locked path, where 423 must yield to a
     429 computed under the environment lock.
     """
-    completed = _completed_events(environment, name) if check_task_completion else None
-    row = (
-        Lock.objects.filter(environment=environment, name=name)
-        .annotate(
-            cap=F("environment__max_concurrent_locks"),
-            completed=Exists(completed) if completed is not None else Value(False),
-        )
-        .values_list("owner_id", "expires_at", "released_at", "cap", "completed")
-        .first()
-    )
+    row = _HELD_ROW[check_task_completion].first(environment_id=environment.pk, name=name)
     if row is None:
         return
-    holder, expires_at, released_at, cap, completed_now = row
-    active = released_at is None and expires_at > timezone.now()
-    if active and holder != owner_id and cap is None and not completed_now:
+    assert isinstance(row, Lock)
+    active = row.released_at is None and row.expires_at > timezone.now()
+    cap, completed_now = row.cap, row.completed  # type: ignore[attr-defined]  # annotations
+    if active and row.owner_id != owner_id and cap is None and not completed_now:
         raise LockHeld("Lock is held by another owner")
+
+
+def _held_row_query(check_task_completion: bool) -> PreparedQuery:
+    """The lease, the environment's cap and (when asked) the completion of the task named like
+    the lock, in one statement: compiled once per thread (``PreparedQuery``), as most acquires
+    under contention are these refusals."""
+
+    def build(environment_id: Any, name: str) -> QuerySet[Lock]:
+        completed: Exists | Value = Value(False)
+        if check_task_completion:
+            completed = Exists(Event.objects.filter(
+                task__environment_id=environment_id, task__task_id=name,
+                event_type=EventType.TASK_COMPLETED))
+        return (Lock.objects.filter(environment_id=environment_id, name=name)
+                .annotate(cap=F("environment__max_concurrent_locks"), completed=completed)
+                .only("owner_id", "expires_at", "released_at").order_by())
+
+    return PreparedQuery(build, environment_id=Lock._meta.get_field("environment"),
+                         name=Lock._meta.get_field("name"))
+
+
+_HELD_ROW = {check: _held_row_query(check) for check in (True, False)}
 
 
 @metrics.counts_lock_decisions

@@ -113,6 +113,11 @@ def task_insert_or_ignore(*, environment_id: Any, payload: dict[str, Any],
     row is inserted already folded with the ``task_pending`` event the caller is about to
     append in that build (status pending, ``last_build``, ``last_event_at``), so that event
     needs no UPDATE of the row; the caller then stamps the event with ``task.last_event_at``.
+
+    Statements: one locked read for an existing task (the SDK registers every task again
+    before starting it); the read and the ``INSERT ... ON CONFLICT DO NOTHING`` for a new one,
+    whose row count says whether this call created it (the new row is then the candidate as
+    written, not read back); a third, the locked read again, only when a concurrent insert won.
     """
     existing = _locked_task(environment_id, payload["task_id"])
     if existing is not None:
@@ -132,11 +137,15 @@ def task_insert_or_ignore(*, environment_id: Any, payload: dict[str, Any],
                         event_type="task_pending", created_at=next_event_time(None))
         for field, value in _folded(candidate, pending).items():
             setattr(candidate, field, value)
-    insert_row(Task, {field.attname: getattr(candidate, field.attname) for field in TASK_FIELDS},
-               ignore_conflicts=True)
-    task = _locked_task(environment_id, payload["task_id"])
-    assert task is not None, "inserted, or a concurrent insert committed first"
-    return task, task.pk == candidate.pk
+    inserted = insert_row(Task, {field.attname: getattr(candidate, field.attname)
+                                 for field in TASK_FIELDS}, ignore_conflicts=True)
+    if inserted:  # the row is exactly ``candidate``, and ours until the transaction ends
+        candidate._state.adding = False
+        candidate._state.db = "default"
+        return candidate, True
+    task = _locked_task(environment_id, payload["task_id"])  # a concurrent insert won
+    assert task is not None, "a conflicting insert has committed"
+    return task, False
 
 
 def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None:

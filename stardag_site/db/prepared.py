@@ -159,8 +159,9 @@ def _statement(key: tuple[Any, ...], build: Callable[[], str]) -> str:
 
 
 def insert_row(model: type[Model], values: dict[str, Any], using: str = "default", *,
-               ignore_conflicts: bool = False) -> None:
-    """``INSERT`` one row with exactly these column values (by field name or attname).
+               ignore_conflicts: bool = False) -> int:
+    """``INSERT`` one row with exactly these column values (by field name or attname); the
+    number of rows inserted (0 when ``ignore_conflicts`` skipped a conflicting row).
 
     For the append-only rows of the hot paths (task events): what ``Model.objects.create``
     sends, without building a model instance, running ``save()`` and compiling the statement on
@@ -184,6 +185,7 @@ def insert_row(model: type[Model], values: dict[str, Any], using: str = "default
               for name, field in zip(names, fields, strict=True)]
     with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def update_row(model: type[Model], pk: Any, values: dict[str, Any],

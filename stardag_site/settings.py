@@ -198,6 +198,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_CONN
 # Server-side prepared statements for the hot queries (stardag_site/db/postgresql/base.py); off
 # for a connection pooler in transaction mode that cannot carry them.
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_PREPARED_STATEMENTS:
+    # Django connects with psycopg's ``prepare_threshold=None`` (never prepare) unless OPTIONS
+    # names one. Only the server-binding cursor of ``stardag_site.db.prepared`` can prepare
+    # (Django's own cursors bind on the client and never do), so this affects those statements
+    # alone: prepared on the server after their fifth run on a connection.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Same backend, with a per-request health check that polls the socket instead of sending
     # ``SELECT 1`` (stardag_site/db/postgresql/base.py).

@@ -25,6 +25,9 @@ from typing import Any
 from django.conf import settings
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgresDatabaseWrapper
 from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.postgresql.operations import (
+    DatabaseOperations as PostgresDatabaseOperations,
+)
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.postgres import types
 from psycopg.pq import Format
@@ -44,7 +47,20 @@ def _socket_has_data(connection: object) -> bool:
     return bool(readable)
 
 
+class DatabaseOperations(PostgresDatabaseOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+        """The executed SQL for Django's query log (``DEBUG``, ``CaptureQueriesContext``).
+
+        psycopg leaves ``cursor._query`` unset when it runs a statement already prepared on
+        the server, so Django's answer would be ``None``; the statement as sent (placeholders,
+        not values) is logged instead.
+        """
+        query: str | None = super().last_executed_query(cursor, sql, params)
+        return query if query is not None else sql
+
+
 class DatabaseWrapper(PostgresDatabaseWrapper):
+    ops_class = DatabaseOperations
     # Set by BaseDatabaseWrapper.__init__ and connect(); missing from django-stubs.
     health_check_enabled: bool
     health_check_done: bool

@@ -116,11 +116,16 @@ COMBINED = [
 ]
 
 
-@pytest.fixture(params=["ranges", "driver"])
+@pytest.fixture(params=["ranges", "driver", "candidates"])
 def numeric_plan(request, monkeypatch) -> str:
-    """Both plans of a search with numeric clauses: every range hash-joined, or the smallest
-    range driving (``results.DRIVER_LIMIT``)."""
-    monkeypatch.setattr(search_results, "DRIVER_LIMIT", 0 if request.param == "ranges" else 10**6)
+    """The three plans of a search with numeric clauses: every range hash-joined, the smallest
+    range driving (``results.DRIVER_LIMIT``), or the tasks of the other clauses read once and
+    the numbers read from their JSON (``results.CANDIDATE_LIMIT``, taken only while the side
+    table is not marked all-visible, which ``ALL_VISIBLE_SHARE`` above 1 makes always)."""
+    monkeypatch.setattr(search_results, "DRIVER_LIMIT", 10**6 if request.param == "driver" else 0)
+    monkeypatch.setattr(search_results, "CANDIDATE_LIMIT",
+                        10**6 if request.param == "candidates" else 0)
+    monkeypatch.setattr(search_results, "ALL_VISIBLE_SHARE", 2)
     return request.param
 
 
@@ -171,6 +176,12 @@ def test_numeric_searches_never_rescan_a_range_per_task(catalog: Catalog, numeri
         assert "Nested Loop" not in plan
         assert "task_search_number_lookup" in plan
         assert "task_search_number_per_task" not in plan
+    elif numeric_plan == "candidates":
+        # No range is read; parameters come from the task's JSON, asset clauses are probed.
+        assert "Nested Loop" not in plan
+        assert "task_search_number_lookup" not in plan
+        assert ("task_data #>" in plan) == ("param." in params)
+        assert ("task_search_number_per_task" in plan) == ("asset." in params)
     else:
         assert plan.count("Nested Loop") == 1
         assert "tasks_task_pkey" in plan
@@ -186,3 +197,50 @@ def test_a_task_with_two_assets_of_one_name_counts_once(catalog: Catalog,
                              name="metrics", body={"accuracy": 0.97})
     body = catalog.search(filter="asset.metrics.accuracy:>:0.9")
     assert body["total"] == 1 and [task["task_id"] for task in body["tasks"]] == ["t1"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("text", ["param.lr:>:0,param.epochs:>:nan",
+                                  "param.lr:>:0,created_at:>:not-a-date"])
+def test_a_numeric_search_with_a_clause_that_never_matches_is_empty(
+        catalog: Catalog, numeric_plan: str, text: str) -> None:
+    """The never-matching clause compiles to no SQL at all (Django's empty ``IN``); the
+    matched-set search answers an empty page instead of failing to build its statement."""
+    body = catalog.search(filter=text)
+    assert body["total"] == 0 and body["tasks"] == []
+
+
+# JSON values at a numeric path that jsonb orders around the numbers, or that only look like one.
+AWKWARD_VALUES = [True, False, [], [1], {}, {"a": 1}, "5", "", None, 5, 5.0, -1, 0.1, 1e20, -0.0]
+AWKWARD_FILTERS = [
+    "param.v:>:0", "param.v:<:6", "param.v:>=:5,param.v:<=:5", "param.v:<:-0.5",
+    "param.v:>:0,task_name:Awkward", "param.w.x:>=:0.1", "param.l[0]:>:0", "param.0:>:0",
+    "param.o.0:<:10", "param.v:>:0,param.l[0]:<:6,asset.m.v:>:0",
+]
+
+
+@pytest.mark.postgres
+def test_numbers_read_from_the_json_are_the_side_tables(catalog: Catalog, monkeypatch) -> None:
+    """The "candidates" plan reads ``param`` numbers from the task's JSON (mode "json"): the
+    same tasks as the side table's ranges and as the plain JSON-reading search, for values
+    that are not numbers, numbers written differently, nested keys, and the paths it leaves
+    to the per-task index (a list position, an all-digit key, an asset)."""
+    environment = catalog.tenant.environment
+    for i, value in enumerate(AWKWARD_VALUES):
+        task = Task.objects.create(
+            environment=environment, task_id=f"awkward-{i}", task_name="Awkward",
+            task_data={"v": value, "w": {"x": value}, "l": [value], "0": value,
+                       "o": {"0": value}})
+        TaskAsset.objects.create(task=task, environment=environment, asset_type="json",
+                                 name="m", body={"v": value})
+    monkeypatch.setattr(search_results, "ALL_VISIBLE_SHARE", 2)
+    monkeypatch.setattr(search_results, "DRIVER_LIMIT", 0)
+    answers = {}
+    for plan, limit in (("ranges", 0), ("candidates", 10**6)):
+        monkeypatch.setattr(search_results, "CANDIDATE_LIMIT", limit)
+        answers[plan] = {text: catalog.search(filter=text) for text in AWKWARD_FILTERS}
+    monkeypatch.setattr("tasks.search.conditions.number_index_available", lambda: False)
+    answers["json"] = {text: catalog.search(filter=text) for text in AWKWARD_FILTERS}
+    assert answers["candidates"] == answers["ranges"] == answers["json"]
+    assert answers["json"]["param.v:>=:5,param.v:<=:5"]["total"] == 2
+    assert all(answers["json"][text]["total"] > 0 for text in AWKWARD_FILTERS)

@@ -73,6 +73,8 @@ class TaskSearchFilterSet(django_filters.FilterSet):
         self._number_index = False
         # The numeric clauses ANDed at the top level, any of which may drive the search.
         self.number_matches: list[NumberIndexMatch] = []
+        # Whether anything besides those (another clause, ``q``) narrows the tasks.
+        self.narrowed = False
 
     def filter_clauses(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
         environment_id = self.environment.pk if self.environment is not None else None
@@ -86,9 +88,11 @@ class TaskSearchFilterSet(django_filters.FilterSet):
             condition.children[0] for condition in conditions
             if len(condition.children) == 1 and not condition.negated
             and isinstance(condition.children[0], NumberIndexMatch)]
+        self.narrowed = self.narrowed or len(conditions) > len(self.number_matches)
         return queryset
 
     def filter_text(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:
+        self.narrowed = True
         return queryset.filter(q_condition(value))
 
     def filter_sort(self, queryset: QuerySet[Task], name: str, value: str) -> QuerySet[Task]:

@@ -97,7 +97,7 @@ def _result(row: dict[str, Any], assets: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_page(*, queryset: QuerySet[Task], params: PageParams, include_assets: list[str],
-                matched_set: list[NumberIndexMatch] | None = None
+                matched_set: list[NumberIndexMatch] | None = None, narrowed: bool = True
                 ) -> tuple[list[dict[str, Any]], int]:
     """The requested page of an (already filtered, scoped and ordered) search, and the exact
     total. A page past the end is empty with the real total.
@@ -105,11 +105,13 @@ def search_page(*, queryset: QuerySet[Task], params: PageParams, include_assets:
     ``matched_set`` (PostgreSQL; the numeric clauses that may drive the search, see
     ``filters.TaskSearchFilterSet.matched_set``): the total and the page's ids come from one
     statement over the whole matching set (``_matched_page``) instead of a COUNT plus an
-    ordered sub-select.
+    ordered sub-select. ``narrowed``: whether anything besides those clauses selects the
+    tasks (``filters.TaskSearchFilterSet.narrowed``); when not, there are no candidates to
+    count for the "json" plan.
     """
     order = queryset.query.order_by
     if matched_set is not None and connection.vendor == "postgresql":
-        total, page_pks = _matched_page(queryset, params, matched_set)
+        total, page_pks = _matched_page(queryset, params, matched_set, narrowed)
         if not page_pks:
             return [], total
         page_filter: Any = page_pks
@@ -128,7 +130,7 @@ def search_page(*, queryset: QuerySet[Task], params: PageParams, include_assets:
 
 
 def _matched_page(queryset: QuerySet[Task], params: PageParams,
-                  matches: list[NumberIndexMatch]) -> tuple[int, list[Any]]:
+                  matches: list[NumberIndexMatch], narrowed: bool) -> tuple[int, list[Any]]:
     """``(total, ids of the page in order)`` of a search with numeric clauses, from one
     statement: the matching tasks' ids and sort keys are materialised once, then counted and
     top-N sorted. It is planned with nested loops (and JIT) off, so that whatever the planner's
@@ -142,8 +144,8 @@ def _matched_page(queryset: QuerySet[Task], params: PageParams,
     * otherwise, while less than ``ALL_VISIBLE_SHARE`` of the side table is marked
       all-visible (after a bulk load, until the first VACUUM: ``pg_class.relallvisible``,
       which the planner reads for the same purpose; no pages known counts as none visible)
-      and the other clauses leave fewer than ``CANDIDATE_LIMIT`` tasks (counted by reading
-      at most that many), those tasks are read once and the numeric clauses checked on each
+      and other clauses (``narrowed``) leave fewer than ``CANDIDATE_LIMIT`` tasks (counted by
+      reading at most that many), those tasks are read once and the numeric clauses checked on each
       task's own JSON (mode "json"; asset clauses and list paths by the per-task index).
       Every range holds at least ``DRIVER_LIMIT`` rows here, usually many more, and until
       then each range index entry costs a heap visit (about 2 us, 0.4 us once all-visible; a
@@ -194,7 +196,7 @@ def _matched_page(queryset: QuerySet[Task], params: PageParams,
         if sizes and min(sizes) < DRIVER_LIMIT:
             driver = matches[sizes.index(min(sizes))]
             modes = {id(match): "probe" for match in matches} | {id(driver): "driver"}
-        elif (matches and not visible
+        elif (matches and narrowed and not visible
               and _candidates(cursor, unordered, matches) < CANDIDATE_LIMIT):
             modes = {id(match): "json" if match.json_readable else "probe" for match in matches}
         with _modes(matches, modes):

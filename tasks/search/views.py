@@ -109,7 +109,8 @@ class TaskSearchView(SdkScopedMixin, APIView):
         include_assets = parse_include_assets(request.query_params.get("include_assets"))
         tasks, total = search_page(queryset=filterset.qs, params=params,
                                    include_assets=include_assets,
-                                   matched_set=filterset.matched_set)
+                                   matched_set=filterset.matched_set,
+                                   narrowed=filterset.narrowed)
         return Response({"tasks": tasks, "total": total, "page": params.page,
                          "page_size": params.page_size,
                          "available_columns": AVAILABLE_COLUMNS})

@@ -192,8 +192,7 @@ def start_server(url: str, port: int, log_path: Path | None = None) -> subproces
     temporary one), never to a pipe: nobody reads a pipe while requests run, and once it fills
     the workers block on logging."""
     env = {**os.environ, **SERVER_ENV, "DATABASE_URL": url,
-           "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
-           }
+           "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings"}
     log = (open(log_path, "w+b") if log_path is not None  # noqa: SIM115 (as long as the server)
            else tempfile.TemporaryFile())  # noqa: SIM115
     server = subprocess.Popen(

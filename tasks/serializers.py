@@ -208,6 +208,10 @@ class TaskMetadataSerializer(serializers.Serializer):
         return task.version or ""
 
 
+# The order of a build's task lists (``tasks.services.task_list_for_build``).
+TASK_ORDER = ("created_at", "id")
+
+
 def edges_body(edges: Iterable[tuple[Any, Any, bool]]) -> list[dict[str, Any]]:
     """Graph edges from (dependency id, dependent id, is_dynamic) triples."""
     return [{"source": uuid_text(source), "target": uuid_text(target), "is_dynamic": is_dynamic}
@@ -225,8 +229,6 @@ def graph_body(nodes: QuerySet[Task], edges: QuerySet[TaskDependency]) -> dict[s
                 UuidText("dependency_id"), UuidText("dependent_id"), "is_dynamic")))}
 
 
-# The order of a build's task lists (``tasks.services.task_list_for_build``).
-TASK_ORDER = ("created_at", "id")
 TASK_COLUMNS = ("id", "task_id", "environment_id", "task_namespace", "task_name", "task_data",
                 "version", "output_uri", "created_at")
 

@@ -73,4 +73,3 @@ def uuid_text(value: Any) -> str | None:
 
 def json_fragment(value: str | None) -> orjson.Fragment | None:
     return orjson.Fragment(value) if value is not None else None
-

@@ -8,6 +8,8 @@ messages read like the SDK's reference server.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from locks.models import Lock
@@ -18,6 +20,7 @@ from stardag_site.api.fields import (
     StrictIntegerField,
     StrictUUIDField,
     UtcTimestampField,
+    utc_timestamp,
 )
 
 
@@ -56,6 +59,15 @@ class LockSerializer(serializers.ModelSerializer):
         model = Lock
         fields = ["name", "environment_id", "owner_id", "acquired_at", "expires_at", "version"]
         read_only_fields = fields
+
+
+def lock_dict(lock: Lock) -> dict[str, Any]:
+    """``LockSerializer(lock).data`` as a plain dict (a test pins the equality): a granted
+    acquire answers with it, and building the ``ModelSerializer``'s fields from the model on
+    every call was a sixth of that request's CPU."""
+    return {"name": lock.name, "environment_id": str(lock.environment_id),
+            "owner_id": lock.owner_id, "acquired_at": utc_timestamp(lock.acquired_at),
+            "expires_at": utc_timestamp(lock.expires_at), "version": lock.version}
 
 
 class LockAcquireResponseSerializer(serializers.Serializer):

@@ -29,6 +29,7 @@ from locks.serializers import (
     LockRenewResponseSerializer,
     LockRenewSerializer,
     LockSerializer,
+    lock_dict,
 )
 from stardag_site.api.bodies import validated_body
 from stardag_site.api.errors import Conflict, ContractError, NotFound, invalid
@@ -80,7 +81,7 @@ class LockAcquireView(LockView):
         except services.ConcurrencyLimitReached as exc:
             raise ContractError({"status": "concurrency_limit_reached",
                                  "error_message": str(exc)}, status_code=429) from exc
-        lock = LockSerializer(result.lock).data if result.lock is not None else None
+        lock = lock_dict(result.lock) if result.lock is not None else None
         return Response({"status": result.status, "acquired": result.acquired, "lock": lock,
                          "error_message": None})
 

@@ -145,3 +145,14 @@ def test_fetch_rows_gives_what_the_queryset_gives(tenant_a):
         assert fetch_rows(queryset) == list(queryset)
     assert fetch_rows(tasks.values_list("id", "task_data"))[0][1] == {
         "lr": 0.01, "nested": {"a": [1, None]}}
+
+
+def test_lock_dict_equals_the_serializer(tenant_a):
+    from locks.serializers import LockSerializer, lock_dict
+    from locks.services import lock_acquire
+
+    lock = lock_acquire(environment=tenant_a.environment, name="t-lock", owner_id="me",
+                        ttl_seconds=60, check_task_completion=False).lock
+    assert lock is not None
+    assert lock_dict(lock) == LockSerializer(lock).data
+    assert lock_dict(lock)["expires_at"].endswith("Z")

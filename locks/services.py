@@ -101,11 +101,16 @@ def lock_task_is_completed(*, environment: Environment, task_id: str) -> bool:
     return _COMPLETED.exists(environment_id=environment.pk, task_id=task_id)
 
 
+def _completion_events(environment_id: Any, task_id: str) -> QuerySet[Event]:
+    """The ``task_completed`` events of the environment's task named ``task_id`` (§4.13)."""
+    return Event.objects.filter(task__environment_id=environment_id, task__task_id=task_id,
+                                event_type=EventType.TASK_COMPLETED)
+
+
 # Compiled once per thread: asked by most acquires (the SDK checks completion by default).
 _COMPLETED = PreparedQuery(
     lambda environment_id, task_id: (
-        Event.objects.filter(task__environment_id=environment_id, task__task_id=task_id,
-                             event_type=EventType.TASK_COMPLETED).only("id").order_by()[:1]),
+        _completion_events(environment_id, task_id).only("id").order_by()[:1]),
     environment_id=Task._meta.get_field("environment"), task_id=Task._meta.get_field("task_id"),
 )
 
@@ -239,9 +244,7 @@ def _held_row_query(check_task_completion: bool) -> PreparedQuery:
     def build(environment_id: Any, name: str) -> QuerySet[Lock]:
         completed: Exists | Value = Value(False)
         if check_task_completion:
-            completed = Exists(Event.objects.filter(
-                task__environment_id=environment_id, task__task_id=name,
-                event_type=EventType.TASK_COMPLETED))
+            completed = Exists(_completion_events(environment_id, name))
         return (Lock.objects.filter(environment_id=environment_id, name=name)
                 .annotate(cap=F("environment__max_concurrent_locks"), completed=completed)
                 .only("owner_id", "expires_at", "released_at").order_by())

@@ -31,6 +31,7 @@ from tasks.serializers import (
     TaskSerializer,
     TaskWithStatusSerializer,
     graph_body,
+    graph_node_row,
     task_dict,
     task_status_list_body,
 )
@@ -70,7 +71,8 @@ class BuildTaskViewSet(BuildScopedMixin, TaskScopedMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[BUILD_ID], responses=GraphSerializer)
     def graph(self, request: Request, build_id: str) -> Response:
-        return Response(graph_body(*task_graph_for_build(build=self.get_build())))
+        return Response(graph_body(*task_graph_for_build(build=self.get_build(),
+                                                         node_columns=graph_node_row())))
 
     @extend_schema(parameters=LIFECYCLE, request=AssetItemSerializer(many=True),
                    responses={201: AssetListSerializer})

@@ -18,7 +18,7 @@ from stardag_site.db.text import (
     timestamp_text,
     uuid_text,
 )
-from tasks.models import Task, TaskAsset, TaskDependency
+from tasks.models import Task, TaskAsset
 
 
 class TaskRegisterSerializer(serializers.Serializer):
@@ -208,25 +208,17 @@ class TaskMetadataSerializer(serializers.Serializer):
         return task.version or ""
 
 
-# The order of a build's task lists (``tasks.services.task_list_for_build``).
-TASK_ORDER = ("created_at", "id")
-
-
 def edges_body(edges: Iterable[tuple[Any, Any, bool]]) -> list[dict[str, Any]]:
     """Graph edges from (dependency id, dependent id, is_dynamic) triples."""
     return [{"source": uuid_text(source), "target": uuid_text(target), "is_dynamic": is_dynamic}
             for source, target, is_dynamic in edges]
 
 
-def graph_body(nodes: QuerySet[Task], edges: QuerySet[TaskDependency]) -> dict[str, Any]:
-    """``GraphSerializer``'s output for these nodes (oldest first) and edges (in creation
-    order), from ``values_list`` rows: ids come back as text on PostgreSQL (``UuidText``), where
-    a UUID object per id, formatted again for the body, was a fifth of a 1,000-task graph's
-    CPU."""
-    return {"nodes": graph_node_dicts(fetch_rows(nodes.order_by(*TASK_ORDER)
-                                                 .values_list(*graph_node_row()))),
-            "edges": edges_body(fetch_rows(edges.order_by("id").values_list(
-                UuidText("dependency_id"), UuidText("dependent_id"), "is_dynamic")))}
+def graph_body(nodes: Iterable[tuple[Any, ...]],
+               edges: Iterable[tuple[Any, Any, bool]]) -> dict[str, Any]:
+    """``GraphSerializer``'s output from ``tasks.services.task_graph_for_build``'s rows (nodes
+    of ``graph_node_row()``)."""
+    return {"nodes": graph_node_dicts(nodes), "edges": edges_body(edges)}
 
 
 TASK_COLUMNS = ("id", "task_id", "environment_id", "task_namespace", "task_name", "task_data",
@@ -264,10 +256,9 @@ def task_status_row() -> tuple[Any, ...]:
 
 
 def task_status_list_body(tasks: QuerySet[Task]) -> list[dict[str, Any]]:
-    """The JSON list of ``tasks`` (oldest first), as ``TaskWithStatusSerializer(many=True)``
-    writes it."""
-    return task_status_dicts(fetch_rows(tasks.order_by(*TASK_ORDER)
-                                        .values_list(*task_status_row())))
+    """The JSON list of ``tasks`` in the queryset's order, as
+    ``TaskWithStatusSerializer(many=True)`` writes it."""
+    return task_status_dicts(fetch_rows(tasks.values_list(*task_status_row())))
 
 
 def task_status_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:

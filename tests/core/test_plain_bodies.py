@@ -102,14 +102,14 @@ def test_list_bodies_built_by_the_database_equal_the_serializers(tenant_a):
 
     tasks = Task.objects.filter(pk__in=Event.objects.filter(build=build).values("task_id"))
     ordered = tasks.order_by("created_at", "id")
-    assert (_wire(task_status_list_body(tasks))
+    assert (_wire(task_status_list_body(ordered))
             == _wire(TaskWithStatusSerializer(ordered, many=True).data))
     events = Event.objects.filter(build=build)
     wire_events = _wire(event_list_body(events))
     assert wire_events == _wire(EventSerializer(events.order_by("created_at", "id"),
                                                 many=True).data)
     assert [event["event_metadata"] for event in wire_events][-2:] == [{"k": "v"}, None]
-    nodes, edges = task_graph_for_build(build=build)
+    nodes, edges = task_graph_for_build(build=build, node_columns=graph_node_row())
     graph = _wire(graph_body(nodes, edges))
     edge = TaskDependency.objects.get(dependency__task_id="t1", dependent__task_id="t2")
     assert graph == _wire(GraphSerializer({

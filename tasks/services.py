@@ -27,7 +27,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, UUIDField
 from builds.models import Build, Event
 from builds.services import next_event_time
 from stardag_site import metrics
-from stardag_site.db.prepared import PreparedQuery, insert_row, update_row
+from stardag_site.db.prepared import PreparedQuery, insert_row, prepared_cursor, update_row
 from stardag_site.db.rows import fetch_rows
 from stardag_site.db.text import UuidText
 from stardag_site.ids import uuid7
@@ -157,24 +157,36 @@ def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None
     One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike): the
     dependencies are looked up and the edges written in the same statement, so re-registering
     a task (the SDK registers every task again right before starting it) costs one statement.
+    On PostgreSQL the ids travel as one array parameter (``= ANY(%s)``), so the text of the
+    statement is the same whatever the number of dependencies and it is prepared once per
+    connection (parsing and planning it each time cost ~0.15 ms of database CPU per
+    registration); SQLite, which has no arrays, gets one placeholder per id.
     """
     wanted = sorted({str(value) for value in dependency_task_ids} - {task.task_id})
     if not wanted:
         return
     pk_field = Task._meta.pk
-    edge_table = TaskDependency._meta.db_table
-    task_table = Task._meta.db_table
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(edge_table)} ({quote('dependency_id')}, {quote('dependent_id')}, "
-        f"{quote('is_dynamic')}) SELECT {quote('id')}, %s, %s FROM {quote(task_table)} "
-        f"WHERE {quote('environment_id')} = %s AND {quote('task_id')} IN "
-        f"({', '.join(['%s'] * len(wanted))}) ON CONFLICT DO NOTHING"
-    )
+    as_array = connection.vendor == "postgresql"
+    sql = _edges_insert_sql(None if as_array else len(wanted))
     params = [pk_field.get_db_prep_value(task.pk, connection), False,  # a declared edge
-              pk_field.get_db_prep_value(task.environment_id, connection), *wanted]
-    with connection.cursor() as cursor:
+              pk_field.get_db_prep_value(task.environment_id, connection),
+              *([wanted] if as_array else wanted)]
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
+
+
+def _edges_insert_sql(placeholders: int | None) -> str:
+    """The edge insert of ``task_edges_ensure``: ``= ANY(%s)`` over one array parameter when
+    ``placeholders`` is None, else an ``IN`` list of that many placeholders."""
+    quote = connection.ops.quote_name
+    matches = ("= ANY(%s)" if placeholders is None
+               else f"IN ({', '.join(['%s'] * placeholders)})")
+    return (
+        f"INSERT INTO {quote(TaskDependency._meta.db_table)} ({quote('dependency_id')}, "
+        f"{quote('dependent_id')}, {quote('is_dynamic')}) SELECT {quote('id')}, %s, %s "
+        f"FROM {quote(Task._meta.db_table)} WHERE {quote('environment_id')} = %s "
+        f"AND {quote('task_id')} {matches} ON CONFLICT DO NOTHING"
+    )
 
 
 def task_register(*, build: Build, payload: dict[str, Any]) -> Task:

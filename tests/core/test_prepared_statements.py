@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from builds.services import build_create
+from tasks.models import TaskDependency
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -27,3 +28,27 @@ def test_hot_lookups_are_prepared_after_a_few_requests(tenant_a, client_a):
     assert any('FROM "builds_build"' in sql for sql in prepared), prepared
     # Django's own (client-binding) statements are never prepared.
     assert not any("pg_prepared_statements" in sql for sql in prepared)
+
+
+def test_the_edge_insert_is_one_prepared_statement_whatever_the_number_of_dependencies(
+        tenant_a, client_a):
+    """Registrations with one, two and three dependencies share one statement text (the ids
+    travel as an array), so PostgreSQL prepares it instead of planning each variant."""
+    build = build_create(environment=tenant_a.environment)
+    base = f"/api/v1/builds/{build.pk}/tasks"
+    names = [f"edge-{i}" for i in range(9)]
+    for index, name in enumerate(names):
+        upstream = names[max(0, index - 1 - index % 3):index]
+        response = client_a.post(base, {"task_id": name, "task_name": "T", "task_data": {},
+                                        "dependency_task_ids": upstream},
+                                 content_type="application/json")
+        assert response.status_code == 201, response.content
+    edge_inserts = [sql for sql in _prepared_statements()
+                    if 'INSERT INTO "tasks_taskdependency"' in sql]
+    assert len(edge_inserts) == 1, edge_inserts
+    assert "ANY(" in edge_inserts[0]
+    expected = {(names[i - 1 - k], names[i]) for i in range(1, 9)
+                for k in range(min(i, 1 + i % 3))}
+    stored = set(TaskDependency.objects.values_list("dependency__task_id",
+                                                    "dependent__task_id"))
+    assert stored == expected

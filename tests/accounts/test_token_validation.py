@@ -223,3 +223,54 @@ def test_expired_internal_token_on_me_says_expired(tenant_a):
     response = bearer(token).get(ME)
     assert response.status_code == 401
     assert detail_of(response) == "Token has expired"
+
+
+# --- Verified-token cache (accounts.tokens._VERIFIED) -----------------------------------------
+
+
+def test_a_token_verified_once_still_expires(tenant_a, monkeypatch):
+    """The second use of a token skips the signature check, not the expiry check."""
+    token = internal(tenant_a.user, tenant_a.workspace, exp=int(time.time()) + 5)
+    assert bearer(token).get(workspace_url(tenant_a)).status_code == 200
+    later = time.time() + 5 + 61  # past exp and the 60 s leeway
+    monkeypatch.setattr("accounts.tokens.time.time", lambda: later)
+    assert detail_of(bearer(token).get(workspace_url(tenant_a))) == "Token has expired"
+
+
+def test_a_verified_token_altered_by_one_character_is_refused(tenant_a):
+    token = internal(tenant_a.user, tenant_a.workspace)
+    assert bearer(token).get(workspace_url(tenant_a)).status_code == 200
+    header, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    message = detail_of(bearer(f"{header}.{payload}.{flipped}").get(workspace_url(tenant_a)))
+    assert message.startswith("Invalid token")
+
+
+def test_a_verified_token_is_refused_once_its_key_is_rotated_out(tenant_a, settings):
+    """A cached verification holds only for the signing keys it was checked against."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    token = internal(tenant_a.user, tenant_a.workspace)
+    assert bearer(token).get(workspace_url(tenant_a)).status_code == 200
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    settings.JWT_PRIVATE_KEY = new_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    settings.JWT_KEY_ID = ""
+    settings.JWT_ADDITIONAL_PUBLIC_KEYS = ""
+    signing_keys.cache_clear()
+    try:
+        message = detail_of(bearer(token).get(workspace_url(tenant_a)))
+    finally:
+        signing_keys.cache_clear()
+    assert message == "Invalid token: unknown signing key"
+
+
+def test_a_verified_token_is_refused_when_the_issuer_changes(tenant_a, settings):
+    token = internal(tenant_a.user, tenant_a.workspace)
+    assert bearer(token).get(workspace_url(tenant_a)).status_code == 200
+    settings.JWT_ISSUER = "another-issuer"
+    message = detail_of(bearer(token).get(workspace_url(tenant_a)))
+    assert message.startswith("Invalid"), message
+    assert "issuer" in message.lower(), message

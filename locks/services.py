@@ -32,6 +32,7 @@ Fencing token: see ``locks.models`` — releases keep a tombstone so ``version``
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -116,6 +117,12 @@ _COMPLETED = PreparedQuery(
 
 
 def _upsert_sql() -> str:
+    """The acquire upsert for the default database's SQL dialect (built once per dialect)."""
+    return _upsert_sql_for(connection.vendor)
+
+
+@functools.cache
+def _upsert_sql_for(vendor: str) -> str:
     """One statement that grants the lease if the name is new, released, expired or already the
     caller's, and does nothing otherwise (or if the environment has a cap: capped acquires take
     the serialised path). ``RETURNING`` tells whether it granted, and the new version.

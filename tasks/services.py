@@ -27,7 +27,12 @@ from django.db.models import OuterRef, QuerySet, Subquery, UUIDField
 from builds.models import Build, Event
 from builds.services import next_event_time
 from stardag_site import metrics
-from stardag_site.db.prepared import PreparedQuery, insert_row, prepared_cursor, update_row
+from stardag_site.db.prepared import (
+    PreparedQuery,
+    insert_row,
+    insert_row_and_update_row,
+    prepared_cursor,
+)
 from stardag_site.db.rows import fetch_rows
 from stardag_site.db.text import UuidText
 from stardag_site.ids import uuid7
@@ -218,13 +223,25 @@ def task_create_outside_build(*, environment_id: Any, payload: dict[str, Any]) -
     return task
 
 
+def _new_event(*, build_id: uuid.UUID, task: Task, event_type: str, created_at: Any,
+               error_message: str | None = None,
+               metadata: dict[str, Any] | None = None) -> Event:
+    event = Event(id=uuid7(), build_id=build_id, task_id=task.pk, event_type=event_type,
+                  created_at=created_at, error_message=error_message, event_metadata=metadata)
+    event._state.adding = False  # written by the caller, with exactly these values
+    return event
+
+
+def _event_row(event: Event) -> dict[str, Any]:
+    return {field: getattr(event, field) for field in EVENT_FIELDS}
+
+
 def _event_insert(*, build_id: uuid.UUID, task: Task, event_type: str, created_at: Any,
                   error_message: str | None = None,
                   metadata: dict[str, Any] | None = None) -> Event:
-    event = Event(id=uuid7(), build_id=build_id, task_id=task.pk, event_type=event_type,
-                  created_at=created_at, error_message=error_message, event_metadata=metadata)
-    insert_row(Event, {field: getattr(event, field) for field in EVENT_FIELDS})
-    event._state.adding = False
+    event = _new_event(build_id=build_id, task=task, event_type=event_type,
+                       created_at=created_at, error_message=error_message, metadata=metadata)
+    insert_row(Event, _event_row(event))
     return event
 
 
@@ -232,12 +249,13 @@ def _event_append(*, build_id: uuid.UUID, task: Task, event_type: str,
                   error_message: str | None = None,
                   metadata: dict[str, Any] | None = None) -> Event:
     """Insert the event and fold it into the stored global status; ``task`` must be the row
-    locked in the current transaction (it is updated in place). Two statements."""
-    event = _event_insert(build_id=build_id, task=task, event_type=event_type,
-                          created_at=next_event_time(task.last_event_at),
-                          error_message=error_message, metadata=metadata)
+    locked in the current transaction (it is updated in place). One statement on PostgreSQL,
+    two elsewhere (``insert_row_and_update_row``)."""
+    event = _new_event(build_id=build_id, task=task, event_type=event_type,
+                       created_at=next_event_time(task.last_event_at),
+                       error_message=error_message, metadata=metadata)
     values = _folded(task, event)
-    update_row(Task, task.pk, values)
+    insert_row_and_update_row(Event, _event_row(event), Task, task.pk, values)
     for field, value in values.items():
         setattr(task, field, value)
     return event
@@ -322,9 +340,10 @@ def task_lifecycle_record(
     named ``task_id`` in build ``build_id`` and return the task's PER-BUILD status (§5.2) after
     it.
 
-    Three statements in one transaction: the task row is locked by a SELECT that also reads the
-    build's environment and the task's latest status-changing event in this build; then the
-    event is inserted and the global status updated. The per-build status is folded from that
+    Two statements in one transaction on PostgreSQL (three on SQLite): the task row is locked by
+    a SELECT that also reads the build's environment and the task's latest status-changing event
+    in this build; then the event is inserted and the global status updated (one statement,
+    ``insert_row_and_update_row``). The per-build status is folded from that
     read, not re-read after commit: §5.2 is "the latest status-changing event wins", and the new
     event is the task's latest (stamped after ``last_event_at`` under the row lock), so
     ``task_build_status_step(previous, event_type)`` is exactly the fold over the pair's events.

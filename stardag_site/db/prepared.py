@@ -158,6 +158,39 @@ def _statement(key: tuple[Any, ...], build: Callable[[], str]) -> str:
     return sql
 
 
+def _insert_statement(connection: Any, model: type[Model], names: tuple[str, ...],
+                      ignore_conflicts: bool) -> tuple[str, list[Field]]:
+    fields = [column_field(model, name) for name in names]
+
+    def build() -> str:
+        q = connection.ops.quote_name
+        return (f"INSERT INTO {q(model._meta.db_table)} "
+                f"({', '.join(q(_column(field)) for field in fields)}) "
+                f"VALUES ({', '.join(['%s'] * len(fields))})"
+                + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+
+    return _statement(("insert", model, names, ignore_conflicts, connection.vendor), build), fields
+
+
+def _update_statement(connection: Any, model: type[Model],
+                      names: tuple[str, ...]) -> tuple[str, list[Field]]:
+    fields = [column_field(model, name) for name in names]
+
+    def build() -> str:
+        q = connection.ops.quote_name
+        assignments = ", ".join(f"{q(_column(field))} = %s" for field in fields)
+        return (f"UPDATE {q(model._meta.db_table)} SET {assignments} "
+                f"WHERE {q(_column(model._meta.pk))} = %s")
+
+    return _statement(("update", model, names, connection.vendor), build), fields
+
+
+def _save_params(connection: Any, fields: list[Field], names: tuple[str, ...],
+                 values: dict[str, Any]) -> list[Any]:
+    return [field.get_db_prep_save(values[name], connection)
+            for name, field in zip(names, fields, strict=True)]
+
+
 def insert_row(model: type[Model], values: dict[str, Any], using: str = "default", *,
                ignore_conflicts: bool = False) -> int:
     """``INSERT`` one row with exactly these column values (by field name or attname); the
@@ -171,20 +204,9 @@ def insert_row(model: type[Model], values: dict[str, Any], using: str = "default
     """
     connection = connections[using]
     names = tuple(values)
-    fields = [column_field(model, name) for name in names]
-
-    def build() -> str:
-        q = connection.ops.quote_name
-        return (f"INSERT INTO {q(model._meta.db_table)} "
-                f"({', '.join(q(_column(field)) for field in fields)}) "
-                f"VALUES ({', '.join(['%s'] * len(fields))})"
-                + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
-
-    sql = _statement(("insert", model, names, ignore_conflicts, connection.vendor), build)
-    params = [field.get_db_prep_save(values[name], connection)
-              for name, field in zip(names, fields, strict=True)]
+    sql, fields = _insert_statement(connection, model, names, ignore_conflicts)
     with prepared_cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _save_params(connection, fields, names, values))
         return cursor.rowcount
 
 
@@ -194,19 +216,38 @@ def update_row(model: type[Model], pk: Any, values: dict[str, Any],
     ``Model.objects.filter(pk=pk).update(**values)`` sends, compiled once."""
     connection = connections[using]
     names = tuple(values)
-    fields = [column_field(model, name) for name in names]
-    pk_field = model._meta.pk
-
-    def build() -> str:
-        q = connection.ops.quote_name
-        assignments = ", ".join(f"{q(_column(field))} = %s" for field in fields)
-        return (f"UPDATE {q(model._meta.db_table)} SET {assignments} "
-                f"WHERE {q(_column(pk_field))} = %s")
-
-    sql = _statement(("update", model, names, connection.vendor), build)
-    params = [field.get_db_prep_save(values[name], connection)
-              for name, field in zip(names, fields, strict=True)]
-    params.append(pk_field.get_db_prep_value(pk, connection))
+    sql, fields = _update_statement(connection, model, names)
+    params = _save_params(connection, fields, names, values)
+    params.append(model._meta.pk.get_db_prep_value(pk, connection))
     with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def insert_row_and_update_row(insert_model: type[Model], insert_values: dict[str, Any],
+                              update_model: type[Model], pk: Any,
+                              update_values: dict[str, Any], using: str = "default") -> None:
+    """``insert_row(insert_model, insert_values)`` then ``update_row(update_model, pk,
+    update_values)``, in ONE statement on PostgreSQL: the INSERT runs as a data-modifying
+    ``WITH`` clause of the UPDATE (PostgreSQL always runs such a clause, exactly once). A task
+    event and the fold of it into the task row are written together on every lifecycle call;
+    one round trip instead of two saves ~0.1 ms of server and database CPU per call. The two
+    rows must be independent (different tables, no row read by the other). Other databases get
+    the two statements.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        insert_row(insert_model, insert_values, using)
+        update_row(update_model, pk, update_values, using)
+        return
+    insert_names, update_names = tuple(insert_values), tuple(update_values)
+    insert_sql, insert_fields = _insert_statement(connection, insert_model, insert_names, False)
+    update_sql, update_fields = _update_statement(connection, update_model, update_names)
+    sql = _statement(("insert+update", insert_sql, update_sql),
+                     lambda: f"WITH {connection.ops.quote_name('inserted')} AS ({insert_sql}) "
+                             f"{update_sql}")
+    params = [*_save_params(connection, insert_fields, insert_names, insert_values),
+              *_save_params(connection, update_fields, update_names, update_values),
+              update_model._meta.pk.get_db_prep_value(pk, connection)]
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, params)

@@ -81,7 +81,7 @@ def analyze() -> None:
 
     with connection.cursor() as cursor:
         for table in ("tasks_task", "builds_event", "builds_build", "tasks_taskasset",
-                      "task_search_number"):
+                      "task_search_number", "task_search_row"):
             cursor.execute(f"VACUUM ANALYZE {table}")  # fixed table names
 
 

@@ -26,20 +26,30 @@ _SQL_OPERATORS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
 _available: dict[str, bool] = {}
 
 
-def number_index_available() -> bool:
-    """Whether this database has the side table; asked once per database and process."""
+def _table_available(table: str) -> bool:
+    """Whether this database has ``table``; asked once per database, table and process."""
     if connection.vendor != "postgresql":
         return False
-    name = connection.settings_dict["NAME"]
-    if name not in _available:
+    key = f"{connection.settings_dict['NAME']}/{table}"
+    if key not in _available:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('task_search_number') IS NOT NULL")
-            _available[name] = bool(cursor.fetchone()[0])
-    return _available[name]
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+            _available[key] = bool(cursor.fetchone()[0])
+    return _available[key]
+
+
+def number_index_available() -> bool:
+    """Whether this database has the side table."""
+    return _table_available("task_search_number")
+
+
+def search_rows_available() -> bool:
+    """Whether this database has the narrow per-task search rows (``tasks/0009_search_rows``)."""
+    return _table_available("task_search_row")
 
 
 def forget_number_index_state() -> None:
-    """For code that creates or drops the table at run time (the test-suite)."""
+    """For code that creates or drops the tables at run time (the test-suite)."""
     _available.clear()
 
 
@@ -84,9 +94,11 @@ class NumberIndexMatch(Func):
         # How this clause compiles (``results._matched_page`` switches it): "range" (the
         # environment named, for hash joins), "probe" (per task through the per-task index),
         # "json" (per task, the number read from the task's own ``task_data``; only when
-        # ``json_readable``) or "driver" (TRUE: the tasks were taken from this clause's range
-        # to begin with, or are only being counted). Held in a dict so the copies Django makes
-        # while building the query share it.
+        # ``json_readable``), "row" (per task, from the ``param_numbers`` of the task's
+        # ``task_search_row``, which the query reads instead of ``tasks_task``; scope ``param``
+        # only) or "driver" (TRUE: the tasks were taken from this clause's range to begin
+        # with, or are only being counted). Held in a dict so the copies Django makes while
+        # building the query share it.
         self._state = {"mode": "range"}
 
     @property
@@ -115,6 +127,8 @@ class NumberIndexMatch(Func):
         if self.mode == "json":
             return self._json_sql(compiler)
         pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        if self.mode == "row":
+            return self._row_sql(pk_sql)
         conditions, bound_params = self.bounds_sql("n.value")
         if self.mode == "probe":
             # Per task, and only per task: OFFSET 0 keeps PostgreSQL from turning the EXISTS
@@ -148,6 +162,26 @@ class NumberIndexMatch(Func):
             sql += f" AND {value} {_SQL_OPERATORS[op]} to_jsonb((%s)::numeric)"
             params += [*data_params, path, str(number)]
         return sql + ")", params
+
+    def _row_sql(self, pk_sql: str) -> tuple[str, list[Any]]:
+        """The number at the path in the search row's ``param_numbers`` is within the bounds.
+
+        ``param_numbers`` maps every path the side table has in scope ``param`` to the same
+        number (both come from ``task_search_numbers``), and jsonb compares two numbers as
+        ``numeric``, as the side table does: the same answer as "range" for every path, lists
+        and all-digit keys included. A path the task lacks gives NULL, which matches nothing.
+        """
+        if self.scope != "param" or not pk_sql.endswith('."id"'):
+            raise NotSupportedError("mode 'row' is for param clauses on the task's own row")
+        table = pk_sql[: -len('"id"')]  # '"tasks_task".', as the query names the row
+        value = f'({table}"param_numbers" -> %s)'
+        # The bound as a jsonb constant (``str`` of a finite Decimal is a JSON number), which
+        # the planner folds once; ``to_jsonb`` is only STABLE and would run for every row.
+        sql = " AND ".join(f"{value} {_SQL_OPERATORS[op]} (%s)::jsonb" for op, _ in self.bounds)
+        params: list[Any] = []
+        for _, number in self.bounds:
+            params += [path_text(self.path), str(number)]
+        return f"({sql})", params
 
     def bounds_sql(self, column: str = "value") -> tuple[str, list[str]]:
         """`` AND <column> <op> (%s)::numeric`` per bound, and the bounds as parameters."""

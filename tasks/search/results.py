@@ -9,6 +9,7 @@ over the whole matching set instead (``_matched_page``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from django.db.models import F, QuerySet
 from stardag_site.api.fields import TIMESTAMP_FORMAT
 from stardag_site.api.params import PageParams
 from tasks.models import Task, TaskAsset
-from tasks.search.numbers import NumberIndexMatch, range_sizes_sql
+from tasks.search.numbers import NumberIndexMatch, range_sizes_sql, search_rows_available
 
 AVAILABLE_COLUMNS = ["task_name", "task_namespace", "status", "build_name", "created_at"]
 MAX_INCLUDED_ASSETS = 50
@@ -32,6 +33,10 @@ DRIVER_LIMIT = 4096
 CANDIDATE_LIMIT = 16384
 # ... but only while less than this share of the side table's pages is marked all-visible.
 ALL_VISIBLE_SHARE = 0.5
+# The columns of ``task_search_row`` (migration ``tasks/0009_search_rows``), quoted.
+SEARCH_ROW_COLUMNS = frozenset(f'"{name}"' for name in (
+    "id", "environment_id", "task_namespace", "task_name", "created_at", "status",
+    "param_numbers"))
 
 _ROW_FIELDS = (
     "id", "task_id", "environment_id", "task_namespace", "task_name", "task_data", "version",
@@ -143,10 +148,22 @@ def _matched_page(queryset: QuerySet[Task], params: PageParams,
       (``NumberIndexMatch.mode``), everything else hash-joined or filtered;
     * otherwise, while less than ``ALL_VISIBLE_SHARE`` of the side table is marked
       all-visible (after a bulk load, until the first VACUUM: ``pg_class.relallvisible``,
-      which the planner reads for the same purpose; no pages known counts as none visible)
-      and other clauses (``narrowed``) leave fewer than ``CANDIDATE_LIMIT`` tasks (counted by
-      reading at most that many), those tasks are read once and the numeric clauses checked on each
-      task's own JSON (mode "json"; asset clauses and list paths by the per-task index).
+      which the planner reads for the same purpose; no pages known counts as none visible),
+      and when every clause can be answered from the narrow ``task_search_row``
+      (``_row_ids_sql``): the environment's search rows are read once and the ``param``
+      clauses checked on each row's ``param_numbers`` (mode "row"). Until that VACUUM every
+      range entry and every candidate task costs a heap visit, and the tasks' heap (~0.9 KB
+      a row) and the side table do not stay in the buffer cache together: at 100,000 tasks
+      ``param.lr:>:0.01,param.epochs:>=:20,status:completed`` (ranges of 33,000 and 60,000
+      entries, 75,000 completed tasks) took 135-180 ms that way and takes 45 ms from the
+      search rows (36 MB). Once the side table is all-visible its ranges are read from the
+      index alone and a single large range costs less than a pass over every row (24 against
+      46 ms for a range of 10,000 entries), so the plans below are kept then;
+    * otherwise (a clause the search rows lack: ``build_name``, ``version``...), while the
+      side table is not all-visible and other clauses (``narrowed``) leave fewer than
+      ``CANDIDATE_LIMIT`` tasks (counted by reading at most that many), those tasks are read
+      once and the numeric clauses checked on each task's own JSON (mode "json"; asset
+      clauses and list paths by the per-task index).
       Every range holds at least ``DRIVER_LIMIT`` rows here, usually many more, and until
       then each range index entry costs a heap visit (about 2 us, 0.4 us once all-visible; a
       task's JSON test with its heap visit about 3 us): at 100,000 tasks a namespace of
@@ -193,14 +210,21 @@ def _matched_page(queryset: QuerySet[Task], params: PageParams,
         sizes = [int(size) for size in row[6:]]
         driver = None
         modes: dict[int, str] = {}
+        row_sql = None
         if sizes and min(sizes) < DRIVER_LIMIT:
             driver = matches[sizes.index(min(sizes))]
             modes = {id(match): "probe" for match in matches} | {id(driver): "driver"}
+        elif not visible and (row_sql := _row_ids_sql(unordered.values_list(*columns),
+                                                       matches)) is not None:
+            pass  # the environment's search rows, read once
         elif (matches and narrowed and not visible
               and _candidates(cursor, unordered, matches) < CANDIDATE_LIMIT):
             modes = {id(match): "json" if match.json_readable else "probe" for match in matches}
-        with _modes(matches, modes):
-            sql, sql_params = _ids_sql(unordered.values_list(*columns), driver)
+        if row_sql is not None:
+            sql, sql_params = row_sql
+        else:
+            with _modes(matches, modes):
+                sql, sql_params = _ids_sql(unordered.values_list(*columns), driver)
         cursor.execute(
             f"WITH m ({names}) AS MATERIALIZED ({sql}) "
             f"SELECT (SELECT count(*) FROM m), "
@@ -235,6 +259,35 @@ def _candidates(cursor: Any, queryset: QuerySet[Task], matches: list[NumberIndex
     cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) candidates",
                    [*sql_params, CANDIDATE_LIMIT])
     return int(cursor.fetchone()[0])
+
+
+def _row_ids_sql(queryset: QuerySet[Any],
+                 matches: list[NumberIndexMatch]) -> tuple[str, list[Any]] | None:
+    """The SQL of ``queryset`` run on ``task_search_row`` instead of ``tasks_task`` (the
+    ``param`` clauses in mode "row"), or ``None`` when that table is absent or the query needs
+    a column it does not copy (a join for ``build_name``, ``task_id``, ``version``...).
+
+    The search row keeps the task's column names and the query names it ``"tasks_task"``, so
+    every other condition compiles as it is; sub-selects (asset clauses) refer to the task by
+    ``"tasks_task"."id"``, the row's primary key. Rows and tasks are inserted, changed and
+    deleted together (triggers, same transaction), so the same tasks match.
+    """
+    if not search_rows_available():
+        return None
+    with _modes(matches, {id(match): "row" for match in matches if match.scope == "param"}):
+        sql, sql_params = queryset.query.sql_with_params()
+    table = connection.ops.quote_name(Task._meta.db_table)
+    source = f" FROM {table}"
+    at = sql.find(source)
+    end = at + len(source)
+    if at < 0 or sql[end : end + 1] not in ("", " ") or sql.find(source, end) >= 0:
+        return None
+    columns = set(re.findall(rf'{re.escape(table)}\.("[a-z_]+")', sql))
+    if (columns - SEARCH_ROW_COLUMNS
+            or sql.count(table) != sql.count(f"{table}.") + 1):  # the FROM and column refs only
+        return None
+    return (sql[:at] + f" FROM {connection.ops.quote_name('task_search_row')} {table}"
+            + sql[end:], list(sql_params))
 
 
 def _ids_sql(queryset: QuerySet[Any],

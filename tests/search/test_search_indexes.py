@@ -4,6 +4,8 @@ reading the JSON, stay current as tasks and assets change, and are what the plan
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection, transaction
 from django.http import QueryDict
@@ -73,6 +75,67 @@ def test_side_table_follows_asset_upserts_and_deletes(catalog: Catalog) -> None:
     assert catalog.ids(filter="asset.renamed.accuracy:>:0") == set()
 
 
+def _search_rows() -> dict[object, tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, environment_id, task_namespace, task_name, created_at, status, "
+                       "param_numbers FROM task_search_row")
+        # Django reads jsonb as text; the numbers as floats, like ``_side_rows``.
+        return {row[0]: (*row[1:-1], {path: float(value)
+                                      for path, value in json.loads(row[-1]).items()})
+                for row in cursor.fetchall()}
+
+
+def _expected_search_rows() -> dict[object, tuple]:
+    """Each task's copied columns, and its side rows of scope ``param`` as one object."""
+    return {task.pk: (task.environment_id, task.task_namespace, task.task_name,
+                      task.created_at, task.status,
+                      {path: value for scope, path, value in _side_rows(task_id=task.pk)
+                       if scope == "param"})
+            for task in Task.objects.all()}
+
+
+@pytest.mark.postgres
+def test_search_rows_follow_their_tasks(catalog: Catalog, monkeypatch) -> None:
+    """``task_search_row`` (migration ``tasks/0009_search_rows``) holds one row per task, equal
+    to the task's columns and side rows through inserts, status changes, edits and deletes, so
+    the searches it answers (``results._row_ids_sql``) see what the tasks hold."""
+    _force_plan(monkeypatch, "rows")
+    assert search_numbers.search_rows_available()
+    assert _search_rows() == _expected_search_rows()
+    t1, t2 = catalog.tasks["t1"], catalog.tasks["t2"]
+    assert catalog.ids(filter="param.epochs:>:1,status:completed") == {"t1"}
+    t1.status = "failed"
+    t1.save(update_fields=["status"])
+    Task.objects.filter(pk=t2.pk).update(task_data={"epochs": 50, "deep": {"x": [1.5]}},
+                                         task_name="Renamed", status="completed")
+    Task.objects.bulk_create([
+        Task(environment=catalog.tenant.environment, task_id=f"bulk-{i}", task_name="Bulk",
+             task_data={"epochs": i, "s": str(i)}, status="completed") for i in range(3)])
+    assert _search_rows() == _expected_search_rows()
+    assert _search_rows()[t2.pk][-1] == {"epochs": 50, "deep.x[0]": 1.5}
+    assert catalog.ids(filter="param.epochs:>:1,status:completed") == {"t2", "bulk-2"}
+    assert catalog.ids(filter="param.deep.x[0]:>:1,task_name:Renamed") == {"t2"}
+    t2.delete()
+    Task.objects.filter(task_id__startswith="bulk-").delete()
+    assert _search_rows() == _expected_search_rows()
+    assert t2.pk not in _search_rows()
+    assert catalog.ids(filter="param.epochs:>:1,status:completed") == set()
+
+
+@pytest.mark.postgres
+def test_searches_the_search_row_cannot_answer_read_the_tasks(catalog: Catalog,
+                                                             monkeypatch) -> None:
+    """A clause on a column the search row does not copy (``build_name`` joins the build,
+    ``version`` and ``task_id`` stay on the task) keeps the search on ``tasks_task``."""
+    _force_plan(monkeypatch, "rows")
+    for params in ("filter=param.lr:>:0,build_name:~:alpha", "filter=param.lr:>:0,version:1",
+                   "filter=param.lr:>:0,task_id:t1"):
+        plan = _matched_statement_plan(catalog, params)
+        assert "task_search_row" not in plan
+        assert catalog.search(**QueryDict(params).dict())["total"] == 1
+    assert "task_search_row" in _matched_statement_plan(catalog, "filter=param.lr:>:0")
+
+
 def _plan(params: str, catalog: Catalog) -> str:
     """The plan with sequential scans disabled: a first page for the sorts (with 3,000 more
     tasks in the environment and fresh statistics), the count of every match for the filters
@@ -116,16 +179,22 @@ COMBINED = [
 ]
 
 
-@pytest.fixture(params=["ranges", "driver", "candidates"])
-def numeric_plan(request, monkeypatch) -> str:
-    """The three plans of a search with numeric clauses: every range hash-joined, the smallest
-    range driving (``results.DRIVER_LIMIT``), or the tasks of the other clauses read once and
-    the numbers read from their JSON (``results.CANDIDATE_LIMIT``, taken only while the side
-    table is not marked all-visible, which ``ALL_VISIBLE_SHARE`` above 1 makes always)."""
-    monkeypatch.setattr(search_results, "DRIVER_LIMIT", 10**6 if request.param == "driver" else 0)
-    monkeypatch.setattr(search_results, "CANDIDATE_LIMIT",
-                        10**6 if request.param == "candidates" else 0)
+def _force_plan(monkeypatch, plan: str) -> None:
+    monkeypatch.setattr(search_results, "DRIVER_LIMIT", 10**6 if plan == "driver" else 0)
+    monkeypatch.setattr(search_results, "CANDIDATE_LIMIT", 10**6 if plan == "candidates" else 0)
     monkeypatch.setattr(search_results, "ALL_VISIBLE_SHARE", 2)
+    if plan != "rows":
+        monkeypatch.setattr(search_results, "search_rows_available", lambda: False)
+
+
+@pytest.fixture(params=["ranges", "driver", "candidates", "rows"])
+def numeric_plan(request, monkeypatch) -> str:
+    """The four plans of a search with numeric clauses: every range hash-joined, the smallest
+    range driving (``results.DRIVER_LIMIT``), the tasks of the other clauses read once and
+    the numbers read from their JSON (``results.CANDIDATE_LIMIT``), or the environment's
+    search rows read once (``task_search_row``); the last two are taken only while the side
+    table is not marked all-visible, which ``ALL_VISIBLE_SHARE`` above 1 makes always."""
+    _force_plan(monkeypatch, request.param)
     return request.param
 
 
@@ -172,8 +241,16 @@ def test_numeric_searches_never_rescan_a_range_per_task(catalog: Catalog, numeri
     a LATERAL sub-select) and the other numeric clauses probed per task by the per-task index.
     """
     plan = _matched_statement_plan(catalog, params)
+    if numeric_plan == "rows":
+        # Every clause can be answered from the search row: no task and no param range is
+        # read; an asset clause is still its range, hash-joined.
+        assert "Nested Loop" not in plan
+        assert "on task_search_row" in plan and " on tasks_task " not in plan
+        assert "param_numbers" in plan
+        assert ("task_search_number_lookup" in plan) == ("asset." in params)
+        assert "task_search_number_per_task" not in plan
     # Nothing but numeric clauses selects the tasks of the last one: no candidates to count.
-    if numeric_plan == "ranges" or (numeric_plan == "candidates" and params == COMBINED[3]):
+    elif numeric_plan == "ranges" or (numeric_plan == "candidates" and params == COMBINED[3]):
         assert "Nested Loop" not in plan
         assert "task_search_number_lookup" in plan
         assert "task_search_number_per_task" not in plan
@@ -235,14 +312,12 @@ def test_numbers_read_from_the_json_are_the_side_tables(catalog: Catalog, monkey
                        "o": {"0": value}})
         TaskAsset.objects.create(task=task, environment=environment, asset_type="json",
                                  name="m", body={"v": value})
-    monkeypatch.setattr(search_results, "ALL_VISIBLE_SHARE", 2)
-    monkeypatch.setattr(search_results, "DRIVER_LIMIT", 0)
     answers = {}
-    for plan, limit in (("ranges", 0), ("candidates", 10**6)):
-        monkeypatch.setattr(search_results, "CANDIDATE_LIMIT", limit)
+    for plan in ("rows", "ranges", "candidates"):
+        _force_plan(monkeypatch, plan)
         answers[plan] = {text: catalog.search(filter=text) for text in AWKWARD_FILTERS}
     monkeypatch.setattr("tasks.search.conditions.number_index_available", lambda: False)
     answers["json"] = {text: catalog.search(filter=text) for text in AWKWARD_FILTERS}
-    assert answers["candidates"] == answers["ranges"] == answers["json"]
+    assert answers["rows"] == answers["candidates"] == answers["ranges"] == answers["json"]
     assert answers["json"]["param.v:>=:5,param.v:<=:5,task_name:Awkward"]["total"] == 2
     assert all(answers["json"][text]["total"] > 0 for text in AWKWARD_FILTERS)

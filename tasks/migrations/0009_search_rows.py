@@ -27,7 +27,19 @@ state changes.
 
 from django.db import migrations
 
-SEARCH_ROW_SQL = r"""
+
+# ``param_numbers`` of a ``task_data`` document: its numeric leaves as one flat object, by the
+# same walk as ``task_search_number`` (``task_search_numbers``). Written out in each statement
+# rather than wrapped in a SQL function: PostgreSQL inlines ``task_search_numbers`` in a FROM
+# clause and plans it once with the trigger's statement, while a scalar SQL function around
+# the aggregate is planned again on every call (~0.25 ms of database CPU per registered task).
+def param_numbers(doc: str) -> str:
+    """SQL for the ``param_numbers`` object of the ``task_data`` expression ``doc``."""
+    return (f"COALESCE((SELECT jsonb_object_agg(n.path, n.value) "
+            f"FROM task_search_numbers({doc}) n), '{{}}'::jsonb)")
+
+
+SEARCH_ROW_SQL = rf"""
 CREATE TABLE IF NOT EXISTS task_search_row (
     id uuid PRIMARY KEY,
     environment_id uuid NOT NULL,
@@ -39,19 +51,13 @@ CREATE TABLE IF NOT EXISTS task_search_row (
 ) WITH (fillfactor = 90);
 CREATE INDEX IF NOT EXISTS task_search_row_environment ON task_search_row (environment_id);
 
-CREATE OR REPLACE FUNCTION task_search_param_numbers(doc jsonb)
-RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-    SELECT COALESCE(jsonb_object_agg(n.path, n.value), '{}'::jsonb)
-    FROM task_search_numbers(doc) n
-$fn$;
-
 CREATE OR REPLACE FUNCTION task_search_row_insert() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
     INSERT INTO task_search_row (id, environment_id, task_namespace, task_name, created_at,
                                  status, param_numbers)
     SELECT t.id, t.environment_id, t.task_namespace, t.task_name, t.created_at, t.status,
-           task_search_param_numbers(t.task_data)
+           {param_numbers('t.task_data')}
     FROM new_rows t;
     RETURN NULL;
 END
@@ -65,7 +71,7 @@ BEGIN
         task_namespace = NEW.task_namespace, task_name = NEW.task_name,
         created_at = NEW.created_at, status = NEW.status,
         param_numbers = CASE WHEN OLD.task_data IS DISTINCT FROM NEW.task_data
-                             THEN task_search_param_numbers(NEW.task_data)
+                             THEN {param_numbers('NEW.task_data')}
                              ELSE param_numbers END
     WHERE id = OLD.id;
     RETURN NULL;
@@ -116,7 +122,7 @@ SEARCH_ROW_BACKFILL = (
     "INSERT INTO task_search_row (id, environment_id, task_namespace, task_name, created_at, "
     "status, param_numbers) "
     "SELECT t.id, t.environment_id, t.task_namespace, t.task_name, t.created_at, t.status, "
-    "task_search_param_numbers(t.task_data) FROM tasks_task t"
+    f"{param_numbers('t.task_data')} FROM tasks_task t"
 )
 SEARCH_ROW_DROP = [
     "DROP TRIGGER IF EXISTS task_search_row_insert ON tasks_task",
@@ -127,7 +133,6 @@ SEARCH_ROW_DROP = [
     "DROP FUNCTION IF EXISTS task_search_row_update()",
     "DROP FUNCTION IF EXISTS task_search_row_delete()",
     "DROP FUNCTION IF EXISTS task_search_row_truncate()",
-    "DROP FUNCTION IF EXISTS task_search_param_numbers(jsonb)",
     "DROP TABLE IF EXISTS task_search_row",
 ]
 

@@ -175,6 +175,7 @@ def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None
     if not wanted:
         return
     pk_field = Task._meta.pk
+    ids: list[Any]  # the ids, or one list of them (an array parameter)
     if len(wanted) == 1:
         sql, ids = _edges_insert_sql(connection.vendor, "one"), wanted
     elif connection.vendor == "postgresql":

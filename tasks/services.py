@@ -177,30 +177,27 @@ def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None
     pk_field = Task._meta.pk
     ids: list[Any]  # the ids, or one list of them (an array parameter)
     if len(wanted) == 1:
-        sql, ids = _edges_insert_sql(connection.vendor, "one"), wanted
+        lookup, ids = "= %s", wanted
     elif connection.vendor == "postgresql":
-        sql, ids = _edges_insert_sql(connection.vendor, "array"), [wanted]
+        lookup, ids = "= ANY(%s)", [wanted]
     else:
-        sql, ids = _edges_insert_sql(connection.vendor, str(len(wanted))), wanted
+        lookup, ids = f"IN ({', '.join(['%s'] * len(wanted))})", wanted
     params = [pk_field.get_db_prep_value(task.pk, connection), False,  # a declared edge
               pk_field.get_db_prep_value(task.environment_id, connection), *ids]
     with prepared_cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_edges_insert_sql(connection.vendor, lookup), params)
 
 
 @functools.cache
 def _edges_insert_sql(vendor: str, lookup: str) -> str:
-    """The edge insert of ``task_edges_ensure`` for ``vendor``: dependencies looked up by one
-    id (``"one"``), by one array parameter (``"array"``) or by an ``IN`` list of that many
-    placeholders (a number)."""
+    """The edge insert of ``task_edges_ensure`` for ``vendor``, the dependencies' ``task_id``
+    matched by ``lookup`` (``= %s``, ``= ANY(%s)`` or an ``IN`` list)."""
     quote = connection.ops.quote_name
-    matches = {"one": "= %s", "array": "= ANY(%s)"}.get(lookup) or (
-        f"IN ({', '.join(['%s'] * int(lookup))})")
     return (
         f"INSERT INTO {quote(TaskDependency._meta.db_table)} ({quote('dependency_id')}, "
         f"{quote('dependent_id')}, {quote('is_dynamic')}) SELECT {quote('id')}, %s, %s "
         f"FROM {quote(Task._meta.db_table)} WHERE {quote('environment_id')} = %s "
-        f"AND {quote('task_id')} {matches} ON CONFLICT DO NOTHING"
+        f"AND {quote('task_id')} {lookup} ON CONFLICT DO NOTHING"
     )
 
 

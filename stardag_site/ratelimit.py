@@ -2,8 +2,34 @@
 
 Counting: fixed windows of ``RATE_LIMIT_WINDOW_SECONDS``; one counter per identity and window
 in the ``ratelimit`` cache (``CACHES``): PostgreSQL/SQLite through ``CounterDatabaseCache`` by
-default (one upsert statement per request), Redis when ``REDIS_URL`` is set. Both increment
-atomically, so the limit holds across gunicorn workers and hosts.
+default (one upsert statement per claim), Redis when ``REDIS_URL`` is set. Both add atomically,
+so the limit holds across gunicorn workers and hosts.
+
+Leases (issue 10): a store round trip per request was a measurable share of a request's CPU, so
+``CredentialRateThrottle`` does not count requests one by one. Each process claims *blocks* of
+quota: it adds the block's size to the shared counter in one statement, and the counter's new
+value says how much of the block lies within the limit. Those tokens are the process's lease for
+that identity and window; requests spend them with no store access (a dict lookup under a
+lock). The first claim of a window is one token (a process that sees an identity once per window
+takes nothing it does not use); later claims are ``(limit - last count seen) // LEASE_SHARE``,
+between 1 and ``MAX_LEASE``: far from the limit a process touches the store once per up to 64
+requests; once it has seen the counter within ``2 * LEASE_SHARE`` of the limit every claim is
+one token, counted exactly as before (limits under 33 always are). ``LEASE_SHARE`` keeps a
+block a small share of what is left, so several processes claiming at once cannot take much
+more than there is.
+
+Why the limit still holds: the store serialises the additions, so the claims cut the counter
+into disjoint ranges ``[before, before + size)``; a claim is granted only the part of its range
+below ``limit``. Disjoint parts of ``[0, limit)`` add up to at most ``limit`` tokens, and every
+request served spends one token, whichever process or thread holds it: never more than
+``limit`` requests per identity and window, never a request served late. The cost: tokens a
+process holds when the window ends, or when the limit is reached elsewhere, are counted but
+never served, so a client spread over several processes can be refused slightly early, by at
+most the unspent blocks of the other processes (each under ``MAX_LEASE`` tokens per thread that
+claimed concurrently; none once that process has seen the counter near the limit, where its
+blocks are one token, spent at once). Leases of past
+windows are dropped, so the table stays bounded. Failed authentications are not leased: they
+are counted one by one, exactly, and looked up with ``peek``.
 
 * ``CredentialRateThrottle`` (DRF's default throttle) limits each API key, each user (internal
   or identity-provider token) and, for anonymous calls, each client address. Over the limit:
@@ -31,6 +57,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,26 +99,34 @@ class CounterDatabaseCache(DatabaseCache):
         quote = connection.ops.quote_name
         return connection, quote, quote(self._table)  # type: ignore[attr-defined]
 
-    def hit(self, key: str, timeout: int) -> int:
-        """Add one to the counter ``key`` (created at 1, expiring in ``timeout`` seconds) and
-        return its new value."""
+    def hit(self, key: str, timeout: int, amount: int = 1) -> int:
+        """Add ``amount`` to the counter ``key`` (created at ``amount``, expiring in ``timeout``
+        seconds) and return its new value."""
         key = self.make_and_validate_key(key)
         connection, quote, table = self._sql_parts()
         expires = connection.ops.adapt_datetimefield_value(
             timezone.now() + timedelta(seconds=timeout))
         value = quote("value")
-        # A prepared statement on PostgreSQL: the same SQL every request, planned once.
+        # A prepared statement on PostgreSQL: the same SQL every claim, planned once. The
+        # amount is the inserted text, added back from EXCLUDED: one parameter, one type.
         with prepared_cursor(connection) as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({quote('cache_key')}, {value}, {quote('expires')}) "
-                f"VALUES (%s, '1', %s) ON CONFLICT ({quote('cache_key')}) DO UPDATE SET "
-                f"{value} = CAST(CAST({table}.{value} AS INTEGER) + 1 AS TEXT) "
-                f"RETURNING {value}", [key, expires])
+                f"VALUES (%s, %s, %s) ON CONFLICT ({quote('cache_key')}) DO UPDATE SET "
+                f"{value} = CAST(CAST({table}.{value} AS INTEGER) "
+                f"+ CAST(EXCLUDED.{value} AS INTEGER) AS TEXT) "
+                f"RETURNING {value}", [key, str(amount), expires])
             count = int(cursor.fetchone()[0])
             if random.randrange(self.SWEEP_EVERY) == 0:
                 cursor.execute(f"DELETE FROM {table} WHERE {quote('expires')} < %s",
                                [connection.ops.adapt_datetimefield_value(timezone.now())])
         return count
+
+    def clear(self) -> None:
+        """Empty the store and this process's leases with it: a lease is quota counted in the
+        store, and must not outlive the count it was taken from (tests reset the store)."""
+        super().clear()
+        forget_leases()
 
     def count(self, key: str) -> int:
         """The counter's value, 0 when it does not exist (or expired)."""
@@ -146,20 +181,26 @@ def _window(window: int) -> tuple[int, int]:
     return index, max(1, math.ceil((index + 1) * window - now))
 
 
-def count_hit(identity: str, window: int) -> tuple[int, int]:
-    """Count one request for ``identity``: ``(count in the current window, seconds left)``."""
-    index, retry_after = _window(window)
+def _add(identity: str, window: int, index: int, amount: int) -> int:
+    """Add ``amount`` to ``identity``'s counter of window ``index``; the counter after adding."""
     cache = caches[CACHE_ALIAS]
     if isinstance(cache, CounterDatabaseCache):
-        return cache.hit(f"rc:{identity}:{window}:{index}", window + 5), retry_after
+        return cache.hit(f"rc:{identity}:{window}:{index}", window + 5, amount)
     key = f"rl:{identity}:{window}:{index}"
     for _ in range(2):
         try:
-            return cache.incr(key), retry_after
+            return cache.incr(key, amount)
         except ValueError:
-            if cache.add(key, 1, timeout=window + 5):
-                return 1, retry_after
-    return cache.incr(key), retry_after
+            if cache.add(key, amount, timeout=window + 5):
+                return amount
+    return cache.incr(key, amount)
+
+
+def count_hit(identity: str, window: int, amount: int = 1) -> tuple[int, int]:
+    """Count ``amount`` requests for ``identity``: ``(count in the current window after
+    adding, seconds left)``."""
+    index, retry_after = _window(window)
+    return _add(identity, window, index, amount), retry_after
 
 
 def peek(identity: str, window: int) -> tuple[int, int]:
@@ -220,14 +261,94 @@ class CredentialRateThrottle(BaseThrottle):
             limit = settings.RATE_LIMIT_ANONYMOUS_REQUESTS
         if limit <= 0:
             return True
+        window = settings.RATE_LIMIT_WINDOW_SECONDS
+        index, retry_after = _window(window)
+        key: _LeaseKey = (identity, window, index, limit)
+        size = _take_token(key)
+        if size == 0:
+            return True
         try:
-            count, retry_after = count_hit(identity, settings.RATE_LIMIT_WINDOW_SECONDS)
+            count = _add(identity, window, index, size)
         except Exception:  # the limiter fails open (see the module docstring)
             logger.warning("Rate limiter store unavailable; request not limited", exc_info=True)
             return True
-        if count > limit:
+        if not _grant(key, size, count):
             raise RateLimited(retry_after)
         return True
+
+
+# Quota this process holds (see the module docstring), per (identity, window seconds, window
+# index, limit). Bounded: past windows are dropped.
+_LeaseKey = tuple[str, int, int, int]
+MAX_LEASE = 64
+LEASE_SHARE = 16
+_LEASES_MAX = 10_000
+
+
+@dataclass(slots=True)
+class _Lease:
+    remaining: int = 0  # tokens granted to this process and not yet spent
+    last_count: int = 0  # the shared counter after this process's latest claim
+
+
+_leases: dict[_LeaseKey, _Lease] = {}
+_leases_lock = threading.Lock()
+
+
+def forget_leases() -> None:
+    """Drop every lease of this process (its unspent tokens stay counted in the store): what a
+    new process starts with. Called when the store is cleared."""
+    with _leases_lock:
+        _leases.clear()
+
+
+def _take_token(key: _LeaseKey) -> int:
+    """Spend a token of ``key``'s lease: 0 when one was there; otherwise the size of the block
+    to claim, one token while this process has not seen the window's counter."""
+    with _leases_lock:
+        lease = _leases.get(key)
+        if lease is None:
+            return 1
+        if lease.remaining > 0:
+            lease.remaining -= 1
+            return 0
+        last_count = lease.last_count
+    limit = key[3]
+    return max(1, min(MAX_LEASE, (limit - last_count) // LEASE_SHARE))
+
+
+def _grant(key: _LeaseKey, size: int, count: int) -> bool:
+    """Record a claim of ``size`` that brought the counter to ``count``: its tokens below the
+    limit go to the lease, one of them spent on this request. False when none is left (not
+    even a token another thread of this process claimed meanwhile)."""
+    granted = min(size, key[3] - (count - size))
+    with _leases_lock:
+        lease = _leases.get(key)
+        if lease is None:
+            lease = _leases[key] = _new_lease(key)
+        lease.last_count = max(lease.last_count, count)
+        if granted > 0:
+            lease.remaining += granted - 1
+            return True
+        if lease.remaining > 0:
+            lease.remaining -= 1
+            return True
+        return False
+
+
+def _new_lease(key: _LeaseKey) -> _Lease:
+    """A lease for ``key``, dropping this identity's previous window and, when the table is
+    full, every past window's lease (all of them if that is not enough). Called under the
+    lock."""
+    identity, window, index, limit = key
+    _leases.pop((identity, window, index - 1, limit), None)
+    if len(_leases) >= _LEASES_MAX:
+        now = time.time()
+        for stale in [k for k in _leases if k[2] < int(now // k[1])]:
+            del _leases[stale]
+        if len(_leases) >= _LEASES_MAX:
+            _leases.clear()
+    return _Lease()
 
 
 # Addresses this process saw fail authentication, with when: only those are looked up in the

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from locks.models import Lock
+from stardag_site import ratelimit
+from stardag_site.ratelimit import forget_leases, peek
+from workspaces.models import ApiKey
 
 
 @pytest.fixture
 def limits(db, settings):
-    """A tight limit on a fresh store; ``limits(requests=..., failed=..., anonymous=...)``."""
+    """A tight limit on a fresh store and no leases; ``limits(requests=..., failed=...,
+    anonymous=...)``."""
     caches["ratelimit"].clear()
+    forget_leases()
 
     def configure(*, requests: int = 0, failed: int = 0, anonymous: int = 0,
                   window: int = 3600) -> None:
@@ -22,6 +29,7 @@ def limits(db, settings):
 
     yield configure
     caches["ratelimit"].clear()
+    forget_leases()
 
 
 def assert_rate_limited(response) -> None:
@@ -158,3 +166,113 @@ def test_migration_makes_the_counter_table_unlogged_on_postgresql(db):
     assert _persistence(table) == "p"
     assert cache.hit("u:1", 60) == 3
     cache.clear()
+
+
+# --- Leases: blocks of quota per process (issue 10) --------------------------------------------
+
+def _counter_statements(captured: CaptureQueriesContext) -> int:
+    return sum(1 for q in captured.captured_queries
+               if "stardag_rate_limit_cache" in q["sql"] and "ON CONFLICT" in q["sql"].upper())
+
+
+def _served(client, n: int) -> list[int]:
+    return [client.get("/api/v1/builds").status_code for _ in range(n)]
+
+
+def test_far_from_the_limit_a_process_claims_blocks_not_requests(client_a, limits):
+    """Far below the limit the counter is touched once per block (1 token, then 64), not once
+    per request; every request served was counted before it was served."""
+    limits(requests=10_000)
+    with CaptureQueriesContext(connection) as captured:
+        assert set(_served(client_a, 40)) == {200}
+    assert _counter_statements(captured) <= 3  # 1 + 64 tokens: two claims
+    counted, _ = peek(f"key:{ApiKey.objects.get().pk}", 3600)
+    assert counted >= 40
+    assert counted <= 1 + ratelimit.MAX_LEASE
+
+
+def test_leases_never_serve_more_than_the_limit(client_a, limits):
+    """One process serving everything spends every token it claims: exactly the limit is
+    served, with far fewer counter statements than requests, then 429 (counted one by one)."""
+    limits(requests=100)
+    with CaptureQueriesContext(connection) as captured:
+        assert set(_served(client_a, 100)) == {200}
+    # 53 claims: 1 token, then blocks of (100 - count) // 16 (6, 5, ..., 2), then 31 single
+    # tokens within 2 * LEASE_SHARE of the limit.
+    assert 1 < _counter_statements(captured) <= 60
+    identity = f"key:{ApiKey.objects.get().pk}"
+    assert peek(identity, 3600)[0] == 100  # within 2 * LEASE_SHARE of the limit: 1 per claim
+    assert_rate_limited(client_a.get("/api/v1/builds"))
+    assert_rate_limited(client_a.get("/api/v1/builds"))
+    assert peek(identity, 3600)[0] == 102
+
+
+def test_two_processes_with_their_own_leases_share_one_limit(client_a, limits, monkeypatch):
+    """Two processes (two lease tables) alternating on one key: never more than the limit in
+    total. Both keep their tokens, so all of the limit is served in the end, though one may
+    be refused while the other still holds tokens (the early refusal the docstring allows)."""
+    limits(requests=50)
+    processes: list[dict] = [{}, {}]
+    statuses = []
+    for turn in range(40):
+        monkeypatch.setattr(ratelimit, "_leases", processes[turn % 2])
+        statuses += _served(client_a, 3)
+    assert statuses.count(200) == 50
+    assert set(statuses) == {200, 429}
+    assert all(lease.remaining == 0 for table in processes for lease in table.values())
+
+
+def test_new_processes_lose_only_their_unspent_tokens(client_a, limits):
+    """A new process (``forget_leases``) every 5 requests: the tokens the old one held are
+    counted but never served, so the served count is the limit minus exactly those tokens, and
+    each is under the largest block (``(limit - 1) // LEASE_SHARE`` = 3 for a limit of 50):
+    50 - 2 * (processes retired before the first 429) <= served <= 50, never more."""
+    limits(requests=50)
+    statuses: list[int] = []
+    unspent = retired = 0
+    while 429 not in statuses:
+        statuses += _served(client_a, 5)
+        unspent += sum(lease.remaining for lease in ratelimit._leases.values())
+        retired += 429 not in statuses
+        forget_leases()
+    statuses += _served(client_a, 5)
+    served = statuses.count(200)
+    assert statuses == [200] * served + [429] * (len(statuses) - served)  # nothing served late
+    assert served + unspent == 50
+    assert 50 - 2 * retired <= served <= 50
+    assert unspent > 0  # the test retired processes that held tokens
+
+
+def test_a_new_window_starts_without_a_lease(client_a, limits, monkeypatch):
+    """Tokens of a past window are never spent in the next one: its first request claims one
+    token afresh, and the old window's lease is dropped."""
+    limits(requests=10_000)
+    start = (int(ratelimit.time.time()) // 3600 + 1) * 3600 + 10  # well inside a window
+    now = [float(start)]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    identity = f"key:{ApiKey.objects.get().pk}"
+    assert set(_served(client_a, 3)) == {200}
+    assert peek(identity, 3600)[0] == 1 + ratelimit.MAX_LEASE  # the lease holds 62 more
+    now[0] += 3600
+    assert _served(client_a, 1) == [200]
+    assert peek(identity, 3600)[0] == 1
+    assert [key[2] for key in ratelimit._leases] == [start // 3600 + 1]
+    assert _served(client_a, 1) == [200]
+    assert peek(identity, 3600)[0] == 1 + ratelimit.MAX_LEASE
+
+
+def test_database_counter_adds_an_amount_in_one_statement(db):
+    cache = caches["ratelimit"]
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert [cache.hit("a:1", 60, n) for n in (5, 64, 1)] == [5, 69, 70]
+    assert _counter_statements(captured) == 3
+    cache.clear()
+
+
+def test_clearing_the_store_forgets_the_leases(client_a, limits):
+    limits(requests=10_000)
+    assert set(_served(client_a, 2)) == {200}
+    assert ratelimit._leases
+    caches["ratelimit"].clear()
+    assert not ratelimit._leases

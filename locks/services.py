@@ -16,6 +16,9 @@ UPDATE that waited for a row lock re-checks its WHERE clause on the row it then 
   then locked with ``SELECT ... FOR UPDATE``. Lock order is always environment, then lock row.
 * Refusals of a lease that is plainly held are answered from one read, outside any transaction
   (see ``_refuse_early_if_held``).
+* On PostgreSQL the uncapped fast path (grant or plain refusal) is one statement: a call of the
+  ``stardag_lock_acquire`` function (migration ``locks.0004_acquire_function``), which runs the
+  same upsert, completion check and read with the same snapshots, without four round trips.
 
 On SQLite ``select_for_update`` is a no-op, but the settings open every transaction with
 ``BEGIN IMMEDIATE``, which takes the database write lock up front: each service call runs alone,
@@ -153,13 +156,20 @@ def _upsert_sql_for(vendor: str) -> str:
 
 def _acquire_in_one_statement(environment: Environment, name: str, owner_id: str,
                               ttl: timedelta, check: bool) -> AcquireResult | None:
-    """The uncapped acquire in the fewest statements: the upsert, then the completion check
-    (a fresh snapshot, after the grant: see the module docstring) that rolls the grant back if
-    the task is completed. A refusal is confirmed by one read of the row (the same exact test as
-    ``_refuse_early_if_held``). ``None`` when the general path must decide (a cap, a completed
-    task on refusal, a lease that lapsed in between)."""
+    """The uncapped acquire in the fewest statements. ``None`` when the general path must
+    decide (a cap, a completed task on refusal, a lease that lapsed in between).
+
+    PostgreSQL: one call of ``stardag_lock_acquire`` (migration ``locks.0004``) in autocommit,
+    which runs the upsert, the completion check in a fresh snapshot after the grant (undoing
+    the grant if the task is completed) and, on refusal, the read of the row that
+    ``_refuse_if_plainly_held`` decides from. Elsewhere the same steps as statements in a
+    transaction: the upsert, then the completion check that rolls the grant back, then on
+    refusal the read of the row.
+    """
     now = timezone.now()
     expires = now + ttl
+    if connection.vendor == "postgresql":
+        return _acquire_by_function(environment, name, owner_id, now, expires, check)
     field = Lock._meta.get_field("acquired_at")
     env_pk = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
     params = [env_pk, name, owner_id, field.get_db_prep_value(now, connection),
@@ -177,8 +187,36 @@ def _acquire_in_one_statement(environment: Environment, name: str, owner_id: str
     if granted is None:
         _refuse_early_if_held(environment, name, owner_id, check)
         return None
-    lock = Lock(id=granted[0], environment=environment, name=name, owner_id=owner_id,
-                acquired_at=now, expires_at=expires, version=granted[1], released_at=None)
+    return _granted(environment, name, owner_id, now, expires, *granted)
+
+
+_ACQUIRE_FUNCTION_SQL = "SELECT * FROM stardag_lock_acquire(%s, %s, %s, %s, %s, %s)"
+
+
+def _acquire_by_function(environment: Environment, name: str, owner_id: str, now: datetime,
+                         expires: datetime, check: bool) -> AcquireResult | None:
+    field = Lock._meta.get_field("acquired_at")
+    params = [Environment._meta.pk.get_db_prep_value(environment.pk, connection), name,
+              owner_id, field.get_db_prep_value(now, connection),
+              field.get_db_prep_value(expires, connection), check]
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(_ACQUIRE_FUNCTION_SQL, params)
+        (outcome, lock_id, version, held_owner, held_expires_at, held_released_at, cap,
+         completed) = cursor.fetchone()
+    if outcome == "acquired":
+        return _granted(environment, name, owner_id, now, expires, lock_id, version)
+    if outcome == "already_completed":
+        return AcquireResult("already_completed", None)  # the function undid its grant
+    if outcome == "refused":
+        _refuse_if_plainly_held(owner_id, held_owner, held_expires_at, held_released_at, cap,
+                                completed)
+    return None
+
+
+def _granted(environment: Environment, name: str, owner_id: str, now: datetime,
+             expires: datetime, lock_id: int, version: int) -> AcquireResult:
+    lock = Lock(id=lock_id, environment=environment, name=name, owner_id=owner_id,
+                acquired_at=now, expires_at=expires, version=version, released_at=None)
     lock._state.adding = False
     return AcquireResult("acquired", lock)
 
@@ -237,9 +275,18 @@ def _refuse_early_if_held(environment: Environment, name: str, owner_id: str,
     if row is None:
         return
     assert isinstance(row, Lock)
-    active = row.released_at is None and row.expires_at > timezone.now()
-    cap, completed_now = row.cap, row.completed  # type: ignore[attr-defined]  # annotations
-    if active and row.owner_id != owner_id and cap is None and not completed_now:
+    _refuse_if_plainly_held(owner_id, row.owner_id, row.expires_at, row.released_at,
+                            row.cap, row.completed)  # type: ignore[attr-defined]  # annotations
+
+
+def _refuse_if_plainly_held(owner_id: str, held_owner: str, expires_at: datetime,
+                            released_at: datetime | None, cap: int | None,
+                            completed: bool) -> None:
+    """``LockHeld`` if the row read in one snapshot was another owner's active lease (judged
+    against a clock read now, after the read), the environment uncapped and the task not
+    completed; otherwise nothing, and the caller takes the locked path."""
+    active = released_at is None and expires_at > timezone.now()
+    if active and held_owner != owner_id and cap is None and not completed:
         raise LockHeld("Lock is held by another owner")
 
 

@@ -27,11 +27,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    """The rate limiter's cache table (``manage.py createcachetable``; migrations are off)."""
+    """What the test database needs beyond the models, as migrations are off: the rate
+    limiter's cache table (``manage.py createcachetable``) and, on PostgreSQL, the lock acquire
+    function (``locks.0004_acquire_function``)."""
+    import importlib
+
     from django.core.management import call_command
+    from django.db import connection
 
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
+        if connection.vendor == "postgresql":
+            acquire = importlib.import_module("locks.migrations.0004_acquire_function")
+            with connection.cursor() as cursor:
+                cursor.execute(acquire.ACQUIRE_FUNCTION)
 
 
 @pytest.fixture

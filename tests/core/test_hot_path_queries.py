@@ -116,18 +116,21 @@ def test_task_register_takes_a_bounded_number_of_queries(tenant):
 
 
 def test_lock_acquire_takes_three_queries_and_release_two(tenant):
+    """Two on PostgreSQL: the credential, then one call of ``stardag_lock_acquire`` for a grant
+    and for a refusal alike (``locks.0004``)."""
+    acquire = 2 if connection.vendor == "postgresql" else 3
     client = tenant.key_client()
     other = factories.api_key_client(factories.make_api_key(tenant.environment))
     client.get("/api/v1/locks")
     other.get("/api/v1/locks")
     body = {"owner_id": "me", "ttl_seconds": 60, "check_task_completion": True}
-    with max_statements(3):  # first grant of a name
+    with max_statements(acquire):  # first grant of a name
         response = client.post("/api/v1/locks/hot-lock/acquire", body, format="json")
     assert response.json()["lock"]["version"] == 0
-    with max_statements(3):  # re-entrant grant
+    with max_statements(acquire):  # re-entrant grant
         response = client.post("/api/v1/locks/hot-lock/acquire", body, format="json")
     assert response.json()["lock"]["version"] == 1
-    with max_statements(3):  # refusal
+    with max_statements(acquire):  # refusal
         response = other.post("/api/v1/locks/hot-lock/acquire", {**body, "owner_id": "you"},
                               format="json")
     assert response.status_code == 423
@@ -135,7 +138,7 @@ def test_lock_acquire_takes_three_queries_and_release_two(tenant):
         response = client.post("/api/v1/locks/hot-lock/release", {"owner_id": "me"},
                                format="json")
     assert response.json() == {"released": True}
-    with max_statements(3):  # takeover of the released row
+    with max_statements(acquire):  # takeover of the released row
         response = other.post("/api/v1/locks/hot-lock/acquire", {**body, "owner_id": "you"},
                               format="json")
     assert response.json()["lock"]["version"] == 2

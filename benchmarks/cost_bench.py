@@ -44,6 +44,7 @@ import os
 import platform
 import random
 import secrets
+import subprocess
 import sys
 import tempfile
 import threading
@@ -118,12 +119,60 @@ def backend_pids(database: str) -> list[int]:
     return pids
 
 
+# A fixed pure-Python workload, timed in CPU seconds four times a second by a process of its
+# own while the benchmark runs. On a shared VM the CPU itself runs at varying speed (this loop
+# was seen taking 20 ms and 36 ms within seconds of each other on the same machine): CPU per
+# request moves with it, whatever the code does. Each operation reports the probe's median
+# during it, so that two runs can be compared at equal machine speed.
+_SPEED_PROBE = """
+import sys, time
+def work():
+    table = {}
+    for i in range(20000):
+        table[i % 1000] = str(i)
+while True:
+    started = time.process_time()
+    work()
+    print(time.time(), (time.process_time() - started) * 1000, flush=True)
+    time.sleep(0.25)
+"""
+
+
+class SpeedProbe:
+    """Runs ``_SPEED_PROBE`` in a subprocess; ``median_ms(since, until)`` is its median CPU time
+    per loop between two ``time.time()`` instants (lower is a faster machine)."""
+
+    def __init__(self) -> None:
+        self._samples: list[tuple[float, float]] = []
+        self._lock = threading.Lock()
+        self._process = subprocess.Popen([sys.executable, "-c", _SPEED_PROBE],
+                                         stdout=subprocess.PIPE, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            at, ms = line.split()
+            with self._lock:
+                self._samples.append((float(at), float(ms)))
+
+    def median_ms(self, since: float, until: float) -> float | None:
+        with self._lock:
+            window = sorted(ms for at, ms in self._samples if since <= at <= until)
+        return round(window[len(window) // 2], 2) if window else None
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+
+
 class CpuSampler:
     """Samples the CPU of the gunicorn workers and of the database's backends every 0.2 s.
 
-    ``phase()`` returns a context whose result is the CPU seconds each group spent during it.
-    A process first seen during the phase counts from zero (it started within the phase); one
-    that exits keeps its last sample.
+    ``start()``/``stop()`` bracket an operation; ``stop()`` returns the CPU seconds each group
+    spent in between, and the speed probe's median then. A process first seen during the
+    operation counts from zero (it started within it); one that exits keeps its last sample.
     """
 
     def __init__(self, master_pid: int, database: str) -> None:
@@ -132,6 +181,8 @@ class CpuSampler:
         self._stop = threading.Event()
         self._base: dict[tuple[str, int], float] = {}
         self._last: dict[tuple[str, int], float] = {}
+        self._started_at = 0.0
+        self.probe = SpeedProbe()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -156,19 +207,22 @@ class CpuSampler:
         with self._lock:
             self._base = dict(found)
             self._last = dict(found)
+        self._started_at = time.time()
 
-    def stop(self) -> dict[str, float]:
+    def stop(self) -> dict[str, Any]:
         found = self._scan()
         with self._lock:
             self._last.update(found)
             totals: dict[str, float] = defaultdict(float)
             for key, value in self._last.items():
                 totals[key[0]] += value - self._base.get(key, 0.0)
-        return {"server": totals["server"], "postgres": totals["postgres"]}
+        return {"server": totals["server"], "postgres": totals["postgres"],
+                "probe_ms": self.probe.median_ms(self._started_at, time.time())}
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
+        self.probe.close()
 
 
 # --- HTTP client ---------------------------------------------------------------------------------
@@ -318,6 +372,7 @@ def summarise(name: str, phase: str, clients: int, recorder: Recorder, seconds: 
         "errors": errors,
         "server_cpu_ms_per_request": round(cpu["server"] * 1000 / n, 3) if n else None,
         "postgres_cpu_ms_per_request": round(cpu["postgres"] * 1000 / n, 3) if n else None,
+        "speed_probe_ms": cpu.get("probe_ms"),
     }
     for key, value in (extra or {}).items():
         if key != "ok_status":
@@ -325,7 +380,8 @@ def summarise(name: str, phase: str, clients: int, recorder: Recorder, seconds: 
     flag = f" errors {errors}" if errors else ""
     print(f"{phase:>6} {name:<34} n={n:<5} {row['requests_per_s']:>8}/s p50 {row['p50_ms']} "
           f"p95 {row['p95_ms']} | server {row['server_cpu_ms_per_request']} ms, "
-          f"pg {row['postgres_cpu_ms_per_request']} ms{flag}", flush=True)
+          f"pg {row['postgres_cpu_ms_per_request']} ms, probe {row['speed_probe_ms']}{flag}",
+          flush=True)
     return row
 
 
@@ -583,10 +639,13 @@ def markdown(report: dict[str, Any]) -> str:
         f"* command: `{report['command']}`",
         "* server ms = user+system CPU of the gunicorn workers per request; PostgreSQL ms = CPU "
         "of this database's backends per request",
+        "* speed probe ms = median CPU time of a fixed Python loop run four times a second "
+        "during the operation (the VM's CPU speed varies; lower is faster, and every CPU figure "
+        "of the row scales with it)",
         "",
         "| phase | operation | clients | requests | req/s | p50 ms | p95 ms | p99 ms | "
-        "server CPU ms/req | PostgreSQL CPU ms/req | statuses |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "server CPU ms/req | PostgreSQL CPU ms/req | speed probe ms | statuses |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in report["rows"]:
         statuses = ", ".join(f"{k}: {v}" for k, v in row["statuses"].items())
@@ -594,7 +653,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {row['phase']} | {row['operation']} | {row['clients']} | {row['requests']} | "
             f"{row['requests_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | "
             f"**{row['server_cpu_ms_per_request']}** | {row['postgres_cpu_ms_per_request']} | "
-            f"{statuses} |")
+            f"{row.get('speed_probe_ms')} | {statuses} |")
     if report.get("server_errors"):
         lines += ["", f"Server errors logged: {report['server_errors']}"]
     extras = [row for row in report["rows"] if "lifecycles_per_s" in row

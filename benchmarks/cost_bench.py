@@ -44,6 +44,7 @@ import os
 import platform
 import random
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,7 +86,14 @@ def _stat_fields(pid: int) -> list[str] | None:
 
 
 def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a process (all its threads, dead ones included)."""
+    """User + system CPU of a process (all its threads, dead ones included), to the
+    nanosecond: the process's CPU-time clock (``clock_getcpuclockid``; Linux encodes it as
+    ``(~pid << 3) | 2``). ``/proc/<pid>/stat`` counts in clock ticks (10 ms), too coarse for
+    the short chunks ``run_sequential`` measures; it is the fallback."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)
+    except OSError:
+        pass
     fields = _stat_fields(pid)
     if fields is None:
         return None
@@ -380,27 +388,54 @@ def summarise(name: str, phase: str, clients: int, recorder: Recorder, seconds: 
     flag = f" errors {errors}" if errors else ""
     print(f"{phase:>6} {name:<34} n={n:<5} {row['requests_per_s']:>8}/s p50 {row['p50_ms']} "
           f"p95 {row['p95_ms']} | server {row['server_cpu_ms_per_request']} ms, "
-          f"pg {row['postgres_cpu_ms_per_request']} ms, probe {row['speed_probe_ms']}{flag}",
-          flush=True)
+          f"pg {row['postgres_cpu_ms_per_request']} ms, probe {row['speed_probe_ms']}"
+          + (f" | chunk median server {row['server_cpu_ms_chunk_median']}, pg "
+             f"{row['postgres_cpu_ms_chunk_median']}" if "server_cpu_ms_chunk_median" in row
+             else "") + flag, flush=True)
     return row
 
 
 def run_sequential(sampler: CpuSampler, name: str, calls: list[tuple], client: Client,
-                   ok_status: set[int] | None = None, warmup: int = 5) -> dict[str, Any]:
+                   ok_status: set[int] | None = None, warmup: int = 5,
+                   chunks: int = 10) -> dict[str, Any]:
     """Run ``calls`` ((method, path, body, params)) one after another; the first ``warmup``
-    calls of a repeated read are not measured (pass 0 for writes, each call is distinct)."""
+    calls of a repeated read are not measured (pass 0 for writes, each call is distinct).
+
+    CPU is also measured per chunk (``chunks`` equal slices of the calls, each bracketed by
+    its own samples): the row's ``*_chunk_median`` figures are the median over chunks of CPU
+    per request. The VM's CPU speed changes within seconds (see ``_SPEED_PROBE``); a slow
+    spell inflates the mean of the whole operation but only the chunks it covers."""
     for call in calls[:warmup]:
         client.call(*call)
+    measured = calls[warmup:]
+    size = max(1, -(-len(measured) // chunks))
     recorder = Recorder()
-    sampler.start()
+    totals: dict[str, float] = defaultdict(float)
+    per_chunk: dict[str, list[float]] = defaultdict(list)
+    probes: list[float] = []
     started = time.perf_counter()
-    for call in calls[warmup:]:
-        status, _, elapsed = client.call(*call)
-        recorder.add(status, elapsed)
+    for first in range(0, len(measured), size):
+        chunk = measured[first:first + size]
+        sampler.start()
+        for call in chunk:
+            status, _, elapsed = client.call(*call)
+            recorder.add(status, elapsed)
+        cpu = sampler.stop()
+        for kind in ("server", "postgres"):
+            totals[kind] += cpu[kind]
+            per_chunk[kind].append(cpu[kind] * 1000 / len(chunk))
+        if cpu["probe_ms"] is not None:
+            probes.append(cpu["probe_ms"])
     seconds = time.perf_counter() - started
-    cpu = sampler.stop()
-    return summarise(name, "cost", 1, recorder, seconds, cpu,
-                     {"ok_status": ok_status or set()})
+    probe = round(sorted(probes)[len(probes) // 2], 2) if probes else None
+    return summarise(name, "cost", 1, recorder, seconds,
+                     {"server": totals["server"], "postgres": totals["postgres"],
+                      "probe_ms": probe},
+                     {"ok_status": ok_status or set(),
+                      "server_cpu_ms_chunk_median":
+                          round(statistics.median(per_chunk["server"]), 3),
+                      "postgres_cpu_ms_chunk_median":
+                          round(statistics.median(per_chunk["postgres"]), 3)})
 
 
 def cost_phase(sampler: CpuSampler, port: int, fx: dict[str, Any], n: int,
@@ -639,20 +674,27 @@ def markdown(report: dict[str, Any]) -> str:
         f"* command: `{report['command']}`",
         "* server ms = user+system CPU of the gunicorn workers per request; PostgreSQL ms = CPU "
         "of this database's backends per request",
+        "* (chunk median) = the median over ten slices of a one-client operation of its CPU per "
+        "request (a slow spell of the VM inflates the whole operation's mean, but only the "
+        "slices it covers)",
         "* speed probe ms = median CPU time of a fixed Python loop run four times a second "
         "during the operation (the VM's CPU speed varies; lower is faster, and every CPU figure "
         "of the row scales with it)",
         "",
         "| phase | operation | clients | requests | req/s | p50 ms | p95 ms | p99 ms | "
-        "server CPU ms/req | PostgreSQL CPU ms/req | speed probe ms | statuses |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "server CPU ms/req | (chunk median) | PostgreSQL CPU ms/req | (chunk median) | "
+        "speed probe ms | statuses |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in report["rows"]:
         statuses = ", ".join(f"{k}: {v}" for k, v in row["statuses"].items())
         lines.append(
             f"| {row['phase']} | {row['operation']} | {row['clients']} | {row['requests']} | "
             f"{row['requests_per_s']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | "
-            f"**{row['server_cpu_ms_per_request']}** | {row['postgres_cpu_ms_per_request']} | "
+            f"**{row['server_cpu_ms_per_request']}** | "
+            f"{row.get('server_cpu_ms_chunk_median', '')} | "
+            f"{row['postgres_cpu_ms_per_request']} | "
+            f"{row.get('postgres_cpu_ms_chunk_median', '')} | "
             f"{row.get('speed_probe_ms')} | {statuses} |")
     if report.get("server_errors"):
         lines += ["", f"Server errors logged: {report['server_errors']}"]

@@ -123,6 +123,33 @@ def test_search_rows_follow_their_tasks(catalog: Catalog, monkeypatch) -> None:
 
 
 @pytest.mark.postgres
+def test_one_insert_trigger_writes_both_search_tables_from_one_walk(catalog: Catalog) -> None:
+    """``tasks/0010_search_insert_trigger``: a new task's side rows and search row come from one
+    statement-level trigger, for one task and for many at once, with and without numbers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'tasks_task'::regclass "
+                       "AND NOT tgisinternal AND tgtype & 4 = 4 ORDER BY tgname")  # INSERT
+        assert [name for (name,) in cursor.fetchall()] == ["task_search_insert"]
+    environment = catalog.tenant.environment
+    single = Task.objects.create(environment=environment, task_id="one", task_name="One",
+                                 task_data={"a": 1, "b": {"c": [2.5, {"d": 3}]}, "s": "x"})
+    Task.objects.bulk_create([
+        Task(environment=environment, task_id=f"many-{i}", task_name="Many",
+             task_data={"n": i, "list": [i, i + 0.5]} if i % 2 else {"text": "none"})
+        for i in range(4)])
+    assert _side_rows(task_id=single.pk) == [
+        ("param", "a", 1.0), ("param", "b.c[0]", 2.5), ("param", "b.c[1].d", 3.0)]
+    many = {task.task_id: task.pk for task in Task.objects.filter(task_name="Many")}
+    assert _side_rows(task_id=many["many-1"]) == [
+        ("param", "list[0]", 1.0), ("param", "list[1]", 1.5), ("param", "n", 1.0)]
+    assert _side_rows(task_id=many["many-0"]) == []
+    rows = _search_rows()
+    assert rows[single.pk][-1] == {"a": 1.0, "b.c[0]": 2.5, "b.c[1].d": 3.0}
+    assert rows[many["many-0"]][-1] == {}
+    assert _search_rows() == _expected_search_rows()
+
+
+@pytest.mark.postgres
 def test_searches_the_search_row_cannot_answer_read_the_tasks(catalog: Catalog,
                                                              monkeypatch) -> None:
     """A clause on a column the search row does not copy (``build_name`` joins the build,

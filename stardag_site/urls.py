@@ -19,10 +19,11 @@ urlpatterns = [
     re_path(r"^health/?$", views.health, name="health"),
     re_path(r"^metrics/?$", metrics_view, name="metrics"),
     # The SDK's routes first: URL resolution tries patterns in order, and these serve almost
-    # every request (their prefixes builds/, tasks/, locks/ overlap no other route).
+    # every request (their prefixes builds/, tasks/, locks/ overlap no other route). Locks
+    # (nine patterns) before tasks (thirty, with search): each app's hot routes come first.
     path("api/v1/", include("builds.urls")),
-    path("api/v1/", include("tasks.urls")),
     path("api/v1/", include("locks.urls")),
+    path("api/v1/", include("tasks.urls")),
     path("", include("accounts.urls_root")),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/ui/", include(("workspaces.urls", "workspaces"), namespace="ui-workspaces")),

@@ -25,6 +25,12 @@ def _execution(pattern: str, method: str, action: str, name: str):
 
 
 urlpatterns = [
+    # The SDK's calls for every task first (register, start, complete): Django tries patterns
+    # in order, and these three are most of all requests. None overlaps a later pattern.
+    re_path(rf"{BUILD}/tasks/?$", BuildTaskViewSet.as_view({"get": "tasks", "post": "register"}),
+            name="build-tasks"),
+    _lifecycle("start", "start"),
+    _lifecycle("complete", "complete"),
     # Build-nested task operations of SDK ≥0.10 (SDK-WIRE §3.4 N2-N4, N6, N8, N11).
     _execution(rf"{BUILD}/tasks/bulk/?$", "post", "bulk_register", "build-tasks-bulk"),
     _execution(rf"{BUILD_TASK}/dependencies/?$", "post", "dependencies",
@@ -43,8 +49,6 @@ urlpatterns = [
     re_path(rf"{TASK}/events/?$", TaskViewSet.as_view({"get": "events"}), name="task-events"),
     re_path(rf"{TASK}/metadata/?$", TaskViewSet.as_view({"get": "metadata"}),
             name="task-metadata"),
-    re_path(rf"{BUILD}/tasks/?$", BuildTaskViewSet.as_view({"get": "tasks", "post": "register"}),
-            name="build-tasks"),
     re_path(rf"{BUILD}/events/?$", BuildTaskViewSet.as_view({"get": "events"}),
             name="build-events"),
     re_path(rf"{BUILD}/graph/?$", BuildTaskViewSet.as_view({"get": "graph"}),
@@ -54,8 +58,6 @@ urlpatterns = [
     # SDK ≥0.2 spelling of the same operation (SDK-WIRE N1).
     re_path(rf"{BUILD_TASK}/artifacts/?$", BuildTaskViewSet.as_view({"post": "assets"}),
             name="build-task-artifacts"),
-    _lifecycle("start", "start"),
-    _lifecycle("complete", "complete"),
     _lifecycle("fail", "fail"),
     _lifecycle("suspend", "suspend"),
     _lifecycle("resume", "resume"),

@@ -168,12 +168,10 @@ def _acquire_in_one_statement(environment: Environment, name: str, owner_id: str
     """
     now = timezone.now()
     expires = now + ttl
+    grant = _grant_params(environment, name, owner_id, now, expires)
     if connection.vendor == "postgresql":
-        return _acquire_by_function(environment, name, owner_id, now, expires, check)
-    field = Lock._meta.get_field("acquired_at")
-    env_pk = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
-    params = [env_pk, name, owner_id, field.get_db_prep_value(now, connection),
-              field.get_db_prep_value(expires, connection), env_pk]
+        return _acquire_by_function(environment, name, owner_id, now, expires, [*grant, check])
+    params = [*grant, grant[0]]  # the environment again, for the cap test
     try:
         with transaction.atomic():
             with prepared_cursor(connection) as cursor:
@@ -193,12 +191,17 @@ def _acquire_in_one_statement(environment: Environment, name: str, owner_id: str
 _ACQUIRE_FUNCTION_SQL = "SELECT * FROM stardag_lock_acquire(%s, %s, %s, %s, %s, %s)"
 
 
-def _acquire_by_function(environment: Environment, name: str, owner_id: str, now: datetime,
-                         expires: datetime, check: bool) -> AcquireResult | None:
+def _grant_params(environment: Environment, name: str, owner_id: str, now: datetime,
+                  expires: datetime) -> list[Any]:
+    """The grant's values as the acquire statements take them: environment, name, owner,
+    ``acquired_at``, ``expires_at``."""
     field = Lock._meta.get_field("acquired_at")
-    params = [Environment._meta.pk.get_db_prep_value(environment.pk, connection), name,
-              owner_id, field.get_db_prep_value(now, connection),
-              field.get_db_prep_value(expires, connection), check]
+    return [Environment._meta.pk.get_db_prep_value(environment.pk, connection), name, owner_id,
+            field.get_db_prep_value(now, connection), field.get_db_prep_value(expires, connection)]
+
+
+def _acquire_by_function(environment: Environment, name: str, owner_id: str, now: datetime,
+                         expires: datetime, params: list[Any]) -> AcquireResult | None:
     with prepared_cursor(connection) as cursor:
         cursor.execute(_ACQUIRE_FUNCTION_SQL, params)
         (outcome, lock_id, version, held_owner, held_expires_at, held_released_at, cap,

@@ -45,10 +45,10 @@ class ExactFloatJSONEncoder(DjangoJSONEncoder):
 
     def encode(self, o: Any) -> str:
         try:
-            text = json.dumps(o, cls=DjangoJSONEncoder)
+            text: str | None = json.dumps(o, cls=DjangoJSONEncoder)
         except TypeError:  # a key json.dumps refuses (a tuple, say): ``_key`` writes it
-            return "".join(self._parts(o))
-        if _EXPONENT.search(text) is None:
+            text = None
+        if text is not None and _EXPONENT.search(text) is None:
             return text
         return "".join(self._parts(o))
 

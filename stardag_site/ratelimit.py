@@ -196,11 +196,11 @@ def _add(identity: str, window: int, index: int, amount: int) -> int:
     return cache.incr(key, amount)
 
 
-def count_hit(identity: str, window: int, amount: int = 1) -> tuple[int, int]:
-    """Count ``amount`` requests for ``identity``: ``(count in the current window after
-    adding, seconds left)``."""
+def count_hit(identity: str, window: int) -> tuple[int, int]:
+    """Count one request for ``identity``, exactly (no lease): ``(count in the current window
+    after adding, seconds left)``."""
     index, retry_after = _window(window)
-    return _add(identity, window, index, amount), retry_after
+    return _add(identity, window, index, 1), retry_after
 
 
 def peek(identity: str, window: int) -> tuple[int, int]:

@@ -17,7 +17,7 @@ UPDATE that waited for a row lock re-checks its WHERE clause on the row it then 
 * Refusals of a lease that is plainly held are answered from one read, outside any transaction
   (see ``_refuse_early_if_held``).
 * On PostgreSQL the uncapped fast path (grant or plain refusal) is one statement: a call of the
-  ``stardag_lock_acquire`` function (migration ``locks.0004_acquire_function``), which runs the
+  ``stardag_lock_acquire`` function (migrations ``locks.0004``, ``0005``), which runs the
   same upsert, completion check and read with the same snapshots, without four round trips.
 
 On SQLite ``select_for_update`` is a no-op, but the settings open every transaction with
@@ -49,6 +49,7 @@ from audit.services import audit_record
 from builds.models import Build, Event, EventType
 from locks.models import ConcurrencyLimit, Lock
 from stardag_site import metrics
+from stardag_site.db.lookups import UnindexedExact
 from stardag_site.db.prepared import PreparedQuery, prepared_cursor
 from tasks.models import Task
 from tasks.services import task_event_record
@@ -106,9 +107,11 @@ def lock_task_is_completed(*, environment: Environment, task_id: str) -> bool:
 
 
 def _completion_events(environment_id: Any, task_id: str) -> QuerySet[Event]:
-    """The ``task_completed`` events of the environment's task named ``task_id`` (§4.13)."""
-    return Event.objects.filter(task__environment_id=environment_id, task__task_id=task_id,
-                                event_type=EventType.TASK_COMPLETED)
+    """The ``task_completed`` events of the environment's task named ``task_id`` (§4.13). The
+    task is found by its key as ``TaskQuerySet.by_key`` finds it (its unique index, whatever the
+    statistics say)."""
+    return Event.objects.filter(UnindexedExact(F("task__environment_id"), environment_id),
+                                task__task_id=task_id, event_type=EventType.TASK_COMPLETED)
 
 
 # Compiled once per thread: asked by most acquires (the SDK checks completion by default).
@@ -493,7 +496,7 @@ def _tombstone(rows: QuerySet[Lock]) -> bool:
 
 
 def _record_completion(environment: Environment, name: str, build: Build | None) -> None:
-    task = Task.objects.for_environment(environment).filter(task_id=name).first()
+    task = next(iter(Task.objects.by_key(environment.pk, name).order_by()[:1]), None)
     if task is None:
         return
     if build is None:

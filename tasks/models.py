@@ -9,8 +9,10 @@ count on indexed columns.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
+from stardag_site.db.lookups import UnindexedExact
 from stardag_site.ids import uuid7
 from stardag_site.json_numbers import ExactFloatJSONEncoder
 
@@ -28,6 +30,13 @@ class TaskStatus(models.TextChoices):
 class TaskQuerySet(models.QuerySet["Task"]):
     def for_environment(self, environment: object) -> TaskQuerySet:
         return self.filter(environment=environment)
+
+    def by_key(self, environment_id: object, task_id: object) -> TaskQuerySet:
+        """The task of one key (SDK ``task_id`` in an environment), found through the unique
+        index ``unique_task_id_per_env`` (``task_id`` first) whatever the table's statistics
+        say: the environment is compared in a form no index serves
+        (``stardag_site.db.lookups``), so no environment-wide index can be chosen instead."""
+        return self.filter(UnindexedExact(F("environment_id"), environment_id), task_id=task_id)
 
 
 class Task(models.Model):
@@ -86,8 +95,10 @@ class Task(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # ``task_id`` first: the index every SDK call's task lookup goes through
+            # (``TaskQuerySet.by_key``); lists by environment have indexes of their own.
             models.UniqueConstraint(
-                fields=["environment", "task_id"], name="unique_task_id_per_env"
+                fields=["task_id", "environment"], name="unique_task_id_per_env"
             ),
         ]
         indexes = [

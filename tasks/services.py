@@ -76,8 +76,7 @@ class TaskNotFound(LookupError):
 # ORDER BY (``.first()`` would add one). Compiled once per thread.
 _LOCKED_TASK = PreparedQuery(
     lambda environment_id, task_id: (Task.objects.select_for_update(no_key=True)
-                                     .filter(environment_id=environment_id, task_id=task_id)
-                                     .order_by()[:1]),
+                                     .by_key(environment_id, task_id).order_by()[:1]),
     environment_id=Task._meta.get_field("environment"), task_id=Task._meta.get_field("task_id"),
 )
 
@@ -89,7 +88,7 @@ def _lifecycle_query(environment_id: Any, task_id: Any, build_id: Any) -> Any:
                                      event_type__in=sorted(PER_BUILD_STATUS_EVENT_TYPES))
                 .order_by("-created_at", "-id").values("event_type")[:1])
     return (Task.objects.select_for_update(no_key=True)
-            .filter(environment_id=environment_id, task_id=task_id)
+            .by_key(environment_id, task_id)
             .annotate(build_environment_id=Subquery(
                           Build.objects.filter(pk=build_id).values("environment_id")[:1],
                           output_field=UUIDField()),  # a UUID on SQLite too
@@ -169,7 +168,9 @@ def task_edges_ensure(*, task: Task, dependency_task_ids: Iterable[str]) -> None
     one dependency, the commonest case, whose prepared statement PostgreSQL soon runs with one
     generic plan; ``= ANY(%s)`` over one array parameter for several, for which it still plans
     each call (a generic plan cannot know the array's length), as it did for the ``IN`` list
-    SQLite gets (no arrays there).
+    SQLite gets (no arrays there). The environment is compared as in ``TaskQuerySet.by_key``
+    (``IS NOT DISTINCT FROM`` on PostgreSQL), so the dependencies are found through the unique
+    index on (task_id, environment) whatever the statistics say.
     """
     wanted = sorted({str(value) for value in dependency_task_ids} - {task.task_id})
     if not wanted:
@@ -193,10 +194,11 @@ def _edges_insert_sql(vendor: str, lookup: str) -> str:
     """The edge insert of ``task_edges_ensure`` for ``vendor``, the dependencies' ``task_id``
     matched by ``lookup`` (``= %s``, ``= ANY(%s)`` or an ``IN`` list)."""
     quote = connection.ops.quote_name
+    same = "IS NOT DISTINCT FROM" if vendor == "postgresql" else "="
     return (
         f"INSERT INTO {quote(TaskDependency._meta.db_table)} ({quote('dependency_id')}, "
         f"{quote('dependent_id')}, {quote('is_dynamic')}) SELECT {quote('id')}, %s, %s "
-        f"FROM {quote(Task._meta.db_table)} WHERE {quote('environment_id')} = %s "
+        f"FROM {quote(Task._meta.db_table)} WHERE {quote('environment_id')} {same} %s "
         f"AND {quote('task_id')} {lookup} ON CONFLICT DO NOTHING"
     )
 

@@ -69,9 +69,8 @@ class TaskScopedMixin(SdkScopedMixin):
 
     def get_task(self) -> Task:
         """The task named by the SDK ``task_id`` of the path, in the caller's environment."""
-        rows = (Task.objects.for_environment(self.environment)
-                .filter(task_id=self.kwargs["task_id"]).order_by())
-        task = next(iter(rows[:1]), None)  # (environment, task_id) is unique: no ORDER BY
+        rows = Task.objects.by_key(self.environment.pk, self.kwargs["task_id"]).order_by()
+        task = next(iter(rows[:1]), None)  # (task_id, environment) is unique: no ORDER BY
         if task is None:
             raise NotFound("Task not found")
         return task

@@ -29,7 +29,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """What the test database needs beyond the models, as migrations are off: the rate
     limiter's cache table (``manage.py createcachetable``) and, on PostgreSQL, the lock acquire
-    function (``locks.0004_acquire_function``)."""
+    function (as ``locks.0005_acquire_completion_by_key`` leaves it)."""
     import importlib
 
     from django.core.management import call_command
@@ -38,7 +38,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
         if connection.vendor == "postgresql":
-            acquire = importlib.import_module("locks.migrations.0004_acquire_function")
+            acquire = importlib.import_module("locks.migrations.0005_acquire_completion_by_key")
             with connection.cursor() as cursor:
                 cursor.execute(acquire.ACQUIRE_FUNCTION)
 

@@ -127,11 +127,11 @@ MIDDLEWARE = [
     "stardag_site.middleware.NoStoreForCredentialsMiddleware",
     "stardag_site.ratelimit.FailedAuthenticationGuardMiddleware",
     "stardag_site.middleware.RejectNulCharactersMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "stardag_site.middleware.SessionMiddleware",  # this and the two below: not for /api/
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "stardag_site.middleware.AuthenticationMiddleware",
+    "stardag_site.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]

@@ -53,3 +53,16 @@ def test_public_responses_stay_cacheable(anon_client):
     response = anon_client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     assert not no_store(response)
+
+
+def test_bare_responses_get_what_add_never_cache_headers_writes(client_a):
+    """The middleware writes the two headers itself on a response that has none (issue 10);
+    the text is Django's own."""
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    expected = HttpResponse()
+    add_never_cache_headers(expected)
+    response = client_a.get("/api/v1/builds")
+    assert response["Cache-Control"] == expected["Cache-Control"]
+    assert response["Expires"][-4:] == expected["Expires"][-4:] == " GMT"

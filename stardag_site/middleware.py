@@ -1,4 +1,4 @@
-"""Request guards that apply to every endpoint before any view runs."""
+"""Request guards that apply to every endpoint before any view runs, and the browser-only layers."""
 
 from __future__ import annotations
 

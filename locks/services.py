@@ -162,9 +162,9 @@ def _acquire_in_one_statement(environment: Environment, name: str, owner_id: str
     """The uncapped acquire in the fewest statements. ``None`` when the general path must
     decide (a cap, a completed task on refusal, a lease that lapsed in between).
 
-    PostgreSQL: one call of ``stardag_lock_acquire`` (migration ``locks.0004``) in autocommit,
-    which runs the upsert, the completion check in a fresh snapshot after the grant (undoing
-    the grant if the task is completed) and, on refusal, the read of the row that
+    PostgreSQL: one call of ``stardag_lock_acquire`` (migrations ``locks.0004``, ``0005``) in
+    autocommit, which runs the upsert, the completion check in a fresh snapshot after the grant
+    (undoing the grant if the task is completed) and, on refusal, the read of the row that
     ``_refuse_if_plainly_held`` decides from. Elsewhere the same steps as statements in a
     transaction: the upsert, then the completion check that rolls the grant back, then on
     refusal the read of the row.
@@ -496,7 +496,7 @@ def _tombstone(rows: QuerySet[Lock]) -> bool:
 
 
 def _record_completion(environment: Environment, name: str, build: Build | None) -> None:
-    task = next(iter(Task.objects.by_key(environment.pk, name).order_by()[:1]), None)
+    task = Task.objects.find_by_key(environment.pk, name)
     if task is None:
         return
     if build is None:

@@ -38,6 +38,10 @@ class TaskQuerySet(models.QuerySet["Task"]):
         (``stardag_site.db.lookups``), so no environment-wide index can be chosen instead."""
         return self.filter(UnindexedExact(F("environment_id"), environment_id), task_id=task_id)
 
+    def find_by_key(self, environment_id: object, task_id: object) -> Task | None:
+        """The task of one key (``by_key``), or None; the key is unique, so no ORDER BY."""
+        return next(iter(self.by_key(environment_id, task_id).order_by()[:1]), None)
+
 
 class Task(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

@@ -28,6 +28,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, UUIDField
 from builds.models import Build, Event
 from builds.services import next_event_time
 from stardag_site import metrics
+from stardag_site.db.lookups import unindexed_equality
 from stardag_site.db.prepared import (
     PreparedQuery,
     insert_row,
@@ -194,7 +195,7 @@ def _edges_insert_sql(vendor: str, lookup: str) -> str:
     """The edge insert of ``task_edges_ensure`` for ``vendor``, the dependencies' ``task_id``
     matched by ``lookup`` (``= %s``, ``= ANY(%s)`` or an ``IN`` list)."""
     quote = connection.ops.quote_name
-    same = "IS NOT DISTINCT FROM" if vendor == "postgresql" else "="
+    same = unindexed_equality(vendor)
     return (
         f"INSERT INTO {quote(TaskDependency._meta.db_table)} ({quote('dependency_id')}, "
         f"{quote('dependent_id')}, {quote('is_dynamic')}) SELECT {quote('id')}, %s, %s "

@@ -69,8 +69,7 @@ class TaskScopedMixin(SdkScopedMixin):
 
     def get_task(self) -> Task:
         """The task named by the SDK ``task_id`` of the path, in the caller's environment."""
-        rows = Task.objects.by_key(self.environment.pk, self.kwargs["task_id"]).order_by()
-        task = next(iter(rows[:1]), None)  # (task_id, environment) is unique: no ORDER BY
+        task = Task.objects.find_by_key(self.environment.pk, self.kwargs["task_id"])
         if task is None:
             raise NotFound("Task not found")
         return task

@@ -22,6 +22,12 @@ from typing import Any
 from django.db.models.lookups import Exact
 
 
+def unindexed_equality(vendor: str) -> str:
+    """The operator of an equality no index serves on ``vendor`` (see the module docstring),
+    for hand-written SQL; ``UnindexedExact`` is the same for the ORM."""
+    return "IS NOT DISTINCT FROM" if vendor == "postgresql" else "="
+
+
 class UnindexedExact(Exact):
     """``lhs = rhs`` that no index can serve on PostgreSQL (see the module docstring).
 
@@ -31,6 +37,4 @@ class UnindexedExact(Exact):
     lookup_name = "unindexed_exact"
 
     def get_rhs_op(self, connection: Any, rhs: str) -> str:
-        if connection.vendor == "postgresql":
-            return f"IS NOT DISTINCT FROM {rhs}"
-        return f"= {rhs}"
+        return f"{unindexed_equality(connection.vendor)} {rhs}"

@@ -24,7 +24,7 @@ search_insert_migration = importlib.import_module("tasks.migrations.0010_search_
 def search_indexes(django_db_setup, django_db_blocker) -> Iterator[None]:
     """On PostgreSQL, give the test database (built without migrations) the search indexes, the
     numeric side table and the search rows with their triggers (one insert trigger for both,
-``0010``), as production has them.
+    ``0010``), as production has them.
     """
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
